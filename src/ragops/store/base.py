@@ -1,0 +1,121 @@
+"""The vector store port: what the index lifecycle needs from Qdrant, and nothing more.
+
+Two adapters implement it: :class:`ragops.store.edge.EdgeStore` (qdrant-edge-py, embedded,
+persistent, the default) and :class:`ragops.store.client.ClientStore` (qdrant-client, for a server
+URL or ``:memory:``). Both pass ``tests/store/test_contract.py``.
+
+Versioning is MVCC: every point carries integer payload fields ``v_from`` and ``v_to``; the point
+belongs to index version ``N`` when ``v_from <= N < v_to``. A point that is still live has
+``v_to == OPEN``. The store knows nothing of parsing, documents or Dagster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = ["OPEN", "Distance", "PointRecord", "ScoredPoint", "VectorStore"]
+
+#: ``v_to`` of a point that no version has superseded yet (fits a signed 64-bit payload integer).
+OPEN: int = 2**62
+
+Distance = Literal["cosine", "dot", "euclid"]
+
+
+@dataclass(frozen=True, slots=True)
+class PointRecord:
+    """One chunk as stored: a UUID string id, its vector and its payload.
+
+    ``payload`` always holds ``v_from`` and ``v_to`` (ints) besides ``doc_id``, ``chunk_id``,
+    ``text`` and ``metadata``.
+    """
+
+    id: str
+    vector: Sequence[float]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPoint:
+    """A search result: point id, similarity score (higher is closer) and payload."""
+
+    id: str
+    score: float
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Collections of versioned points.
+
+    ``filters`` everywhere is a mapping of payload key to an exact value (str, int) or to a
+    list of values (match any); keys may be dotted paths (``metadata.source``). Every method
+    that takes ``version`` restricts to points with ``v_from <= version < v_to``.
+    """
+
+    #: Short name for messages, e.g. ``"qdrant-edge (/path/to/data)"``.
+    description: str
+
+    def create_collection(self, name: str, dimension: int, distance: Distance) -> None:
+        """Create an empty collection with payload indexes on v_from, v_to and doc_id.
+
+        Does nothing when it exists with the same dimension and distance; raises StoreError
+        when it exists with different ones.
+        """
+
+    def collection_exists(self, name: str) -> bool: ...
+
+    def drop_collection(self, name: str) -> None:
+        """Delete the collection and its files. Does nothing when it does not exist."""
+
+    def list_collections(self) -> list[str]: ...
+
+    def upsert(self, name: str, points: Sequence[PointRecord]) -> None:
+        """Insert or replace points by id. Durable when it returns."""
+
+    def set_v_to(self, name: str, ids: Sequence[str], v_to: int) -> None:
+        """Set the payload field ``v_to`` of the given points (closing or reopening them)."""
+
+    def delete(self, name: str, ids: Sequence[str]) -> None:
+        """Delete points by id. Missing ids are ignored."""
+
+    def rollback_uncommitted(self, name: str, head: int) -> int:
+        """Undo a sync that died before committing version ``head + 1``.
+
+        Deletes points with ``v_from > head`` and reopens (``v_to = OPEN``) points with
+        ``head < v_to < OPEN``. Returns how many points it changed.
+        """
+
+    def search(
+        self,
+        name: str,
+        vector: Sequence[float],
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+        exact: bool = False,
+    ) -> list[ScoredPoint]:
+        """The ``k`` nearest points visible in ``version``, best first, with payloads."""
+
+    def count(self, name: str, version: int | None = None) -> int:
+        """Points visible in ``version``, or all points when ``version`` is None."""
+
+    def scroll(
+        self, name: str, version: int | None = None, with_vectors: bool = False
+    ) -> Iterator[PointRecord]:
+        """Every point (visible in ``version`` if given), in pages; vectors empty unless asked."""
+
+    def retrieve(self, name: str, ids: Sequence[str], with_vectors: bool = False) -> list[PointRecord]:
+        """The points with these ids that exist (any version)."""
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point the alias at the collection (server adapter); the embedded adapter records it."""
+
+    def get_alias(self, alias: str) -> str | None: ...
+
+    def optimize(self, name: str) -> None:
+        """Build search indexes after a bulk write (may block). Optional speed-up."""
+
+    def close(self) -> None:
+        """Release files and locks. The store is unusable afterwards."""

@@ -1,0 +1,428 @@
+"""Sync: pull an index's sources and build its next immutable version.
+
+The steps, in order (each one safe to die in):
+
+1. **Lock** the index (catalog row naming the holder) and find or create the **generation** for
+   the current spec fingerprint.
+2. **Recover**: points left by a sync that died before committing (``v_from`` above the last
+   committed version, or ``v_to`` closed by it) are deleted or reopened.
+3. **List** every source completely. A source that fails aborts the sync before any write, so
+   a vanished folder never deletes an index's documents.
+4. **Diff** against the documents recorded for this generation: a document whose version
+   marker is unchanged is not read; one whose marker changed is read and its content hash
+   compared; only new or really changed documents are parsed, chunked and embedded.
+5. **Write** new points with ``v_from = N+1`` and close superseded ones with ``v_to = N+1``.
+   Parsing runs in a background thread while the model embeds, so the two overlap.
+6. **Commit** version N+1 and the document states in one catalog transaction. Until then
+   readers of version N see nothing of the new points.
+
+A sync that finds nothing to change creates no version and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ragops.catalog import DocumentState, Generation
+from ragops.chunk import Chunk
+from ragops.connectors import SourceDocument
+from ragops.errors import ParseError
+from ragops.store import OPEN, PointRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.project import Project
+
+__all__ = ["DocumentCounts", "SyncProgress", "SyncResult", "sync_index"]
+
+_EMBED_BATCH = 256
+_WRITE_BATCH = 512
+
+
+class SyncProgress:
+    """Receives progress events; the CLI draws them as Rich progress bars. Does nothing here."""
+
+    def start(self, stage: str, total: int | None) -> None:
+        """A stage (``parse``, ``embed``, ``write``) begins with ``total`` units of work."""
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        """``amount`` units of ``stage`` are done."""
+
+    def grow(self, stage: str, amount: int) -> None:
+        """``stage`` has ``amount`` more units to do than announced."""
+
+
+@dataclass
+class DocumentCounts:
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class SyncResult:
+    """What a sync did. ``version`` is the index's latest version in this generation."""
+
+    index: str
+    version: int | None
+    generation: str
+    collection: str
+    created_version: bool
+    documents: DocumentCounts = field(default_factory=DocumentCounts)
+    chunks: int = 0
+    embedded: int = 0
+    points_written: int = 0
+    points_closed: int = 0
+    recovered_points: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class _Listed:
+    source: str
+    document: SourceDocument
+
+
+@dataclass
+class _Outcome:
+    """What happened to one new or changed document in the background worker."""
+
+    listed: _Listed
+    status: str  # indexed | touched | quarantined
+    content_sha256: str | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    reason: str | None = None
+
+
+def sync_index(
+    project: Project, index_name: str, progress: SyncProgress | None = None
+) -> SyncResult:
+    """Bring ``index_name`` up to date with its sources; see the module docstring."""
+    return _Sync(project, index_name, progress or SyncProgress()).run()
+
+
+class _Sync:
+    def __init__(self, project: Project, index_name: str, progress: SyncProgress) -> None:
+        self.project = project
+        self.index_name = index_name
+        self.config = project.config.index(index_name)
+        self.progress = progress
+        self.catalog = project.catalog
+        self.store = project.store
+        self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
+
+    def run(self) -> SyncResult:
+        started = time.perf_counter()
+        spec = self.project.index_spec(self.index_name)
+        embedder = self.project.embedder(self.index_name)
+        chunker = self.project.chunker(self.index_name)
+        with self.catalog.sync_lock(self.index_name):
+            generation = self.catalog.get_or_create_generation(
+                self.index_name, spec.fingerprint, spec.to_dict(), spec.dimension,
+                self.config.distance,
+            )
+            self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
+            head = self.catalog.latest_version(self.index_name, generation.id)
+            head_number = head.number if head else 0
+            recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+            known = self.catalog.documents(generation.id)
+
+            listed = self._list_sources()
+            result = SyncResult(
+                index=self.index_name, version=head.number if head else None,
+                generation=generation.fingerprint[:12], collection=generation.collection,
+                created_version=False, recovered_points=recovered,
+            )
+            counts = result.documents
+            counts.seen = len(listed)
+            seen_keys = {(item.source, item.document.doc_id) for item in listed}
+            candidates = []
+            for item in listed:
+                state = known.get((item.source, item.document.doc_id))
+                if state is None or state.version_marker != item.document.version:
+                    candidates.append(item)
+                else:
+                    counts.unchanged += 1
+            deleted = [key for key in known if key not in seen_keys]
+            counts.deleted = len(deleted)
+
+            next_number = self.catalog.next_version_number(self.index_name)
+            writer = _PointWriter(self.store, generation, next_number, embedder, self.progress,
+                                  self.timings)
+            doc_states: list[DocumentState] = []
+            self.progress.start("parse", len(candidates))
+            for outcome in self._prepare_in_background(candidates, known, chunker):
+                key = (outcome.listed.source, outcome.listed.document.doc_id)
+                previous = known.get(key)
+                state = self._apply(outcome, previous, writer, next_number, head_number, result)
+                doc_states.append(state)
+                self.progress.advance("parse")
+            for key in deleted:
+                writer.close(known[key].chunk_ids)
+            writer.flush()
+            result.embedded = writer.embedded
+            result.points_written = writer.written
+            result.points_closed = writer.closed
+
+            changed_points = writer.written or writer.closed
+            if changed_points:
+                result.chunks = self.store.count(generation.collection, next_number)
+                result.seconds = time.perf_counter() - started
+                result.timings = dict(self.timings)
+                stats = {
+                    "documents": asdict(counts), "chunks": result.chunks,
+                    "embedded": result.embedded, "points_written": result.points_written,
+                    "points_closed": result.points_closed, "seconds": round(result.seconds, 3),
+                }
+                versioned = [
+                    s if s.updated_version != -1 else _replace_version(s, next_number)
+                    for s in doc_states
+                ]
+                self.catalog.commit_version(
+                    self.index_name, next_number, generation.id, versioned, deleted, stats
+                )
+                result.version = next_number
+                result.created_version = True
+            else:
+                result.chunks = head.chunks if head else 0
+                if doc_states:
+                    self.catalog.update_documents(
+                        generation.id, [_replace_version(s, head_number) for s in doc_states]
+                    )
+            quarantined = self.catalog.documents(generation.id, status="quarantined")
+            counts.quarantined = sum(1 for key in quarantined if key in seen_keys)
+            result.quarantined = [
+                {"source": s.source, "doc_id": s.doc_id, "reason": s.reason or ""}
+                for key, s in sorted(quarantined.items()) if key in seen_keys
+            ]
+        result.seconds = time.perf_counter() - started
+        result.timings = {k: round(v, 3) for k, v in self.timings.items()}
+        return result
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def _list_sources(self) -> list[_Listed]:
+        listed: list[_Listed] = []
+        for source_name in self.config.sources:
+            connector, options = self.project.connector_for(source_name)
+            seen: set[str] = set()
+            for document in connector.iter_documents(source_name, options, self.project.root):
+                if document.doc_id in seen:
+                    continue  # a connector listing a document twice must not index it twice
+                seen.add(document.doc_id)
+                listed.append(_Listed(source_name, document))
+        return listed
+
+    # -- parse and chunk (background thread) -------------------------------------------------
+
+    def _prepare_in_background(
+        self, candidates: Sequence[_Listed], known: dict[tuple[str, str], DocumentState], chunker: Any
+    ) -> Iterator[_Outcome]:
+        outcomes: queue.Queue[_Outcome | BaseException | None] = queue.Queue(maxsize=64)
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                for item in candidates:
+                    if stop.is_set():
+                        return
+                    outcomes.put(self._prepare(item, known, chunker))
+                outcomes.put(None)
+            except BaseException as exc:  # handed to the main thread, raised there
+                outcomes.put(exc)
+
+        worker = threading.Thread(target=work, name=f"ragops-parse-{self.index_name}", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = outcomes.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():
+                try:
+                    outcomes.get_nowait()
+                except queue.Empty:
+                    worker.join(timeout=0.05)
+
+    def _prepare(
+        self, item: _Listed, known: dict[tuple[str, str], DocumentState], chunker: Any
+    ) -> _Outcome:
+        from ragops.parse import parse_document
+
+        document = item.document
+        started = time.perf_counter()
+        try:
+            content = document.load()
+        except Exception as exc:
+            return _Outcome(item, "quarantined",
+                            reason=f"unreadable: {exc.__class__.__name__}: {exc}")
+        digest = hashlib.sha256(content).hexdigest()
+        previous = known.get((item.source, document.doc_id))
+        if previous is not None and previous.content_sha256 == digest:
+            return _Outcome(item, "touched", content_sha256=digest)
+        try:
+            parsed = parse_document(content, document.filename, document.mime_type)
+        except ParseError as exc:
+            return _Outcome(item, "quarantined", content_sha256=digest, reason=str(exc))
+        except Exception as exc:  # a parser bug must not end the run: quarantine with the cause
+            return _Outcome(item, "quarantined", content_sha256=digest,
+                            reason=f"parser failed: {exc.__class__.__name__}: {exc}")
+        metadata = {**dict(document.metadata), "filename": document.filename}
+        chunks = chunker.split(item.source, document.doc_id, parsed.text, metadata)
+        self.timings["parse"] += time.perf_counter() - started
+        if not chunks:
+            return _Outcome(item, "quarantined", content_sha256=digest,
+                            reason="no text left after parsing (empty document)")
+        return _Outcome(item, "indexed", content_sha256=digest, chunks=chunks)
+
+    # -- applying one document -------------------------------------------------------------
+
+    def _apply(
+        self,
+        outcome: _Outcome,
+        previous: DocumentState | None,
+        writer: _PointWriter,
+        next_number: int,
+        head_number: int,
+        result: SyncResult,
+    ) -> DocumentState:
+        document = outcome.listed.document
+        counts = result.documents
+        if previous is None:
+            counts.new += 1
+        elif outcome.status == "touched":
+            counts.unchanged += 1
+        else:
+            counts.changed += 1
+        base = dict(source=outcome.listed.source, doc_id=document.doc_id,
+                    version_marker=document.version)
+        if outcome.status == "touched":
+            assert previous is not None
+            return DocumentState(**base, content_sha256=previous.content_sha256,
+                                 status=previous.status, reason=previous.reason,
+                                 chunk_ids=previous.chunk_ids,
+                                 updated_version=previous.updated_version)
+        if outcome.status == "quarantined":
+            # The last good chunks of a document stay served; nothing is lost to a bad edit.
+            return DocumentState(**base, content_sha256=outcome.content_sha256,
+                                 status="quarantined", reason=outcome.reason,
+                                 chunk_ids=previous.chunk_ids if previous else (),
+                                 updated_version=previous.updated_version if previous else head_number)
+        old_ids = set(previous.chunk_ids) if previous else set()
+        new_ids = [chunk.id for chunk in outcome.chunks]
+        writer.add(
+            [chunk for chunk in outcome.chunks if chunk.id not in old_ids],
+            acl=document.acl,
+        )
+        writer.close([chunk_id for chunk_id in old_ids if chunk_id not in set(new_ids)])
+        return DocumentState(**base, content_sha256=outcome.content_sha256, status="indexed",
+                             reason=None, chunk_ids=tuple(new_ids), updated_version=-1)
+
+
+def _replace_version(state: DocumentState, number: int) -> DocumentState:
+    from dataclasses import replace
+
+    return replace(state, updated_version=number if state.updated_version == -1 else state.updated_version)
+
+
+class _PointWriter:
+    """Buffers chunks, embeds them in batches and writes them as points of version ``number``."""
+
+    def __init__(self, store: Any, generation: Generation, number: int, embedder: Any,
+                 progress: SyncProgress, timings: dict[str, float]) -> None:
+        self.store = store
+        self.collection = generation.collection
+        self.number = number
+        self.embedder = embedder
+        self.progress = progress
+        self.timings = timings
+        self.pending: list[tuple[Chunk, tuple[str, ...]]] = []
+        self.to_close: list[str] = []
+        self.embedded = 0
+        self.written = 0
+        self.closed = 0
+        self._started_stages: set[str] = set()
+
+    def add(self, chunks: Sequence[Chunk], acl: tuple[str, ...] = ()) -> None:
+        if not chunks:
+            return
+        self._grow("embed", len(chunks))
+        self.pending.extend((chunk, acl) for chunk in chunks)
+        if len(self.pending) >= _EMBED_BATCH:
+            self._write_pending()
+
+    def close(self, chunk_ids: Sequence[str] | Callable[[], Sequence[str]]) -> None:
+        ids = list(chunk_ids() if callable(chunk_ids) else chunk_ids)
+        self.to_close.extend(ids)
+        if len(self.to_close) >= _WRITE_BATCH:
+            self._close_pending()
+
+    def flush(self) -> None:
+        self._write_pending()
+        self._close_pending()
+
+    def _grow(self, stage: str, amount: int) -> None:
+        if stage not in self._started_stages:
+            self._started_stages.add(stage)
+            self.progress.start(stage, 0)
+        self.progress.grow(stage, amount)
+
+    def _write_pending(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        started = time.perf_counter()
+        vectors = self.embedder.embed_documents([chunk.text for chunk, _ in batch])
+        self.timings["embed"] += time.perf_counter() - started
+        self.embedded += len(batch)
+        self.progress.advance("embed", len(batch))
+        started = time.perf_counter()
+        points = [
+            PointRecord(
+                id=chunk.id,
+                vector=vector.tolist(),
+                payload={
+                    "chunk_id": chunk.id, "doc_id": chunk.doc_id, "source": chunk.source,
+                    "ordinal": chunk.ordinal, "text": chunk.text, "metadata": chunk.metadata,
+                    "acl": list(acl), "v_from": self.number, "v_to": OPEN,
+                },
+            )
+            for (chunk, acl), vector in zip(batch, vectors, strict=True)
+        ]
+        self._grow("write", len(points))
+        for start in range(0, len(points), _WRITE_BATCH):
+            part = points[start : start + _WRITE_BATCH]
+            self.store.upsert(self.collection, part)
+            self.progress.advance("write", len(part))
+        self.timings["write"] += time.perf_counter() - started
+        self.written += len(points)
+
+    def _close_pending(self) -> None:
+        if not self.to_close:
+            return
+        ids, self.to_close = self.to_close, []
+        started = time.perf_counter()
+        self.store.set_v_to(self.collection, ids, self.number)
+        self.timings["write"] += time.perf_counter() - started
+        self.closed += len(ids)
