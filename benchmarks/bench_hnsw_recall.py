@@ -107,7 +107,9 @@ def version_filter(version: int) -> Any:
     )
 
 
-def run_queries(shard: Any, queries: np.ndarray, k: int, params: Any, flt: Any) -> tuple[list, float]:
+def run_queries(
+    shard: Any, queries: np.ndarray, k: int, params: Any, flt: Any
+) -> tuple[list, float]:
     """Result id lists per query and the median latency in ms."""
     import qdrant_edge as qe
 
@@ -116,7 +118,10 @@ def run_queries(shard: Any, queries: np.ndarray, k: int, params: Any, flt: Any) 
         t0 = time.perf_counter()
         hits = shard.query(
             qe.QueryRequest(
-                limit=k, query=qe.Query.Nearest(q.tolist()), filter=flt, params=params,
+                limit=k,
+                query=qe.Query.Nearest(q.tolist()),
+                filter=flt,
+                params=params,
                 with_payload=False,
             )
         )
@@ -132,8 +137,14 @@ def recall(truth: list[list[str]], got: list[list[str]], k: int) -> float:
 
 
 def measure(
-    label: str, vecs: np.ndarray, queries: np.ndarray, config: Any, k: int, efs: list[int | None],
-    half_new: bool, workdir: Path,
+    label: str,
+    vecs: np.ndarray,
+    queries: np.ndarray,
+    config: Any,
+    k: int,
+    efs: list[int | None],
+    half_new: bool,
+    workdir: Path,
 ) -> dict[str, Any]:
     import qdrant_edge as qe
 
@@ -157,7 +168,8 @@ def measure(
         params = qe.SearchParams(hnsw_ef=ef) if ef is not None else None
         got, ms = run_queries(shard, queries, k, params, flt)
         row["hnsw"]["default" if ef is None else str(ef)] = {
-            f"recall@{k}": round(recall(truth, got, k), 4), "p50_ms": round(ms, 2),
+            f"recall@{k}": round(recall(truth, got, k), 4),
+            "p50_ms": round(ms, 2),
         }
     shard.close()
     shutil.rmtree(path, ignore_errors=True)
@@ -165,7 +177,7 @@ def measure(
 
 
 def forced_hnsw_config(dim: int) -> Any:
-    """Qdrant's default HNSW (m=16, ef_construct=100) with thresholds low enough to always use it."""
+    """Qdrant's default HNSW (m=16, ef_construct=100), thresholds low enough to always use it."""
     import qdrant_edge as qe
 
     return qe.EdgeConfig(
@@ -176,7 +188,7 @@ def forced_hnsw_config(dim: int) -> Any:
 
 
 def ragops_config(dim: int) -> Any:
-    """The configuration ragops' EdgeStore creates, when importable (else None)."""
+    """The configuration ragops' EdgeStore creates collections with (None if not importable)."""
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
         from ragops.store.edge import edge_config
@@ -185,57 +197,95 @@ def ragops_config(dim: int) -> Any:
     return edge_config(dim, "cosine")
 
 
+def proxy_vectors(real: np.ndarray, n: int, noise: float, seed: int) -> np.ndarray:
+    """``n`` unit vectors made by jittering real embeddings: a larger corpus with their structure.
+
+    A stand-in for a bigger real corpus (embedding one costs ~2 min per 10k sentences here).
+    """
+    rng = np.random.default_rng(seed)
+    base = real[np.arange(n) % len(real)]
+    vecs = base + noise * rng.standard_normal(base.shape)
+    return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
-    ap.add_argument("--n", type=int, default=8000, help="corpus sentences (largest size)")
+    ap.add_argument("--n", type=int, default=8000, help="corpus sentences (largest real size)")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--efs", default="16,32,64,128,256", help="hnsw_ef values besides default")
+    ap.add_argument("--proxy-n", type=int, default=40000, help="size of the jittered corpus")
+    ap.add_argument("--proxy-noise", type=float, default=0.025, help="per-dimension jitter")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "ragops-bench")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
     sentences, questions = load_squad(args.squad, args.n, args.queries)
-    cache = args.cache_dir
-    doc_vecs = embed(sentences, cache / f"squad_sent_{len(sentences)}.npy")
-    q_vecs = embed(questions, cache / f"squad_q_{len(questions)}.npy")
-    embed_s = time.perf_counter() - t0
-    dim = doc_vecs.shape[1]
+    doc_vecs = embed(sentences, args.cache_dir / f"squad_sent_{len(sentences)}.npy")
+    q_vecs = embed(questions, args.cache_dir / f"squad_q_{len(questions)}.npy")
+    dim = int(doc_vecs.shape[1])
     efs: list[int | None] = [None, *(int(e) for e in args.efs.split(","))]
+    n = len(sentences)
     rng = np.random.default_rng(0)
-    workdir = Path(tempfile.mkdtemp(prefix="ragops-hnsw-"))
-    sizes = sorted({args.n // 4, args.n // 2, len(sentences)})
-    out: dict[str, Any] = {
-        "model": "all-MiniLM-L6-v2", "dim": int(dim), "k": args.k, "queries": len(questions),
-        "corpus": "SQuAD v1.1 dev sentences", "embed_s": round(embed_s, 1),
-        "forced_hnsw_real": {}, "forced_hnsw_half_visible": {}, "forced_hnsw_random": {},
-        "ragops_defaults_real": {},
-    }
-    try:
-        for n in sizes:
-            out["forced_hnsw_real"][n] = measure(
-                f"real{n}", doc_vecs[:n], q_vecs, forced_hnsw_config(dim), args.k, efs, False,
-                workdir,
-            )
-        n = len(sentences)
-        out["forced_hnsw_half_visible"][n] = measure(
-            f"half{n}", doc_vecs, q_vecs, forced_hnsw_config(dim), args.k, efs, True, workdir
-        )
-        rnd = rng.standard_normal((n, dim)).astype(np.float32)
-        rq = rng.standard_normal((len(questions), dim)).astype(np.float32)
-        out["forced_hnsw_random"][n] = measure(
-            f"rand{n}", rnd, rq, forced_hnsw_config(dim), args.k, [None, 128, 256, 512], False,
-            workdir,
-        )
-        cfg = ragops_config(dim)
-        if cfg is not None:
-            from ragops.store.edge import DEFAULT_HNSW_EF
+    rnd = rng.standard_normal((n, dim)).astype(np.float32)
+    rnd_q = rng.standard_normal((len(questions), dim)).astype(np.float32)
+    proxy = proxy_vectors(doc_vecs, args.proxy_n, args.proxy_noise, seed=1)
+    forced = forced_hnsw_config(dim)
+    ragops = ragops_config(dim)
 
-            out["ragops_defaults_real"][n] = measure(
-                f"ragops{n}", doc_vecs, q_vecs, cfg, args.k, [None, DEFAULT_HNSW_EF], False,
-                workdir,
+    # (section, label, corpus, queries, config, hnsw_ef values, half of the points in version 2)
+    runs: list[tuple[str, str, np.ndarray, np.ndarray, Any, list[int | None], bool]] = [
+        ("forced_hnsw_real", f"{m}", doc_vecs[:m], q_vecs, forced, efs, False)
+        for m in sorted({n // 4, n // 2, n})
+    ]
+    runs += [
+        ("forced_hnsw_real_half_visible", f"{n}", doc_vecs, q_vecs, forced, efs, True),
+        ("forced_hnsw_random", f"{n}", rnd, rnd_q, forced, [None, 128, 256, 512], False),
+        ("forced_hnsw_proxy", f"{args.proxy_n}", proxy, q_vecs, forced, efs, False),
+        ("forced_hnsw_proxy_half_visible", f"{args.proxy_n}", proxy, q_vecs, forced, efs, True),
+    ]
+    if ragops is not None:
+        from ragops.store import DEFAULT_HNSW_EF, EXACT_SEARCH_BELOW
+
+        ragops_efs: list[int | None] = [DEFAULT_HNSW_EF]
+        runs += [
+            ("ragops_defaults_real", f"{n}", doc_vecs, q_vecs, ragops, ragops_efs, False),
+            ("ragops_defaults_proxy", f"{args.proxy_n}", proxy, q_vecs, ragops, ragops_efs, False),
+            (
+                "ragops_defaults_proxy_half_visible",
+                f"{args.proxy_n}",
+                proxy,
+                q_vecs,
+                ragops,
+                ragops_efs,
+                True,
+            ),
+        ]
+
+    out: dict[str, Any] = {
+        "model": "all-MiniLM-L6-v2",
+        "dim": dim,
+        "k": args.k,
+        "queries": len(questions),
+        "corpus": f"SQuAD v1.1 dev sentences ({n}); proxy: {args.proxy_n} jittered copies "
+        f"(noise {args.proxy_noise}/dim)",
+        "hnsw": "m=16, ef_construct=100 (Qdrant defaults)",
+        "embed_s": round(time.perf_counter() - t0, 1),
+    }
+    if ragops is not None:
+        out["ragops_defaults"] = {
+            "DEFAULT_HNSW_EF": DEFAULT_HNSW_EF,
+            "EXACT_SEARCH_BELOW": EXACT_SEARCH_BELOW,
+        }
+    workdir = Path(tempfile.mkdtemp(prefix="ragops-hnsw-"))
+    try:
+        for section, label, corpus, queries, config, ef_values, half in runs:
+            print(f"{section} {label} ...", file=sys.stderr, flush=True)
+            row = measure(
+                f"{section}-{label}", corpus, queries, config, args.k, ef_values, half, workdir
             )
+            out.setdefault(section, {})[label] = row
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out["total_s"] = round(time.perf_counter() - t0, 1)

@@ -66,6 +66,7 @@ class Chunker:
         size = max_tokens if config.chunk_size == "auto" else min(int(config.chunk_size), max_tokens)
         overlap = min(config.chunk_overlap, size // 4)
         self.config = config
+        self._tokenizer = tokenizer
         self.chunk_size = size
         self.chunk_overlap = overlap
         self._splitter = SentenceSplitter(
@@ -81,7 +82,7 @@ class Chunker:
         base = dict(metadata or {})
         pieces: list[tuple[str, dict[str, Any]]] = []
         if self.config.kind == "markdown":
-            for section_text, section in _markdown_sections(text):
+            for section_text, section in self._packed_sections(text):
                 pieces.extend((piece, {"section": section}) for piece in self._splitter.split_text(section_text))
         else:
             pieces = [(piece, {}) for piece in self._splitter.split_text(text)]
@@ -100,8 +101,33 @@ class Chunker:
         return chunks
 
 
+    def _packed_sections(self, text: str) -> list[tuple[str, str]]:
+        """Markdown sections, neighbours packed together while they fit in one chunk.
+
+        A heading alone (``# Title`` directly followed by ``## Part``) would otherwise become
+        a chunk of two tokens; packing keeps headings with their text.
+        """
+        packed: list[tuple[str, str]] = []
+        current_text, current_section, current_tokens = "", "", 0
+        for section_text, section in _markdown_sections(text):
+            tokens = len(self._tokenizer(section_text))
+            if current_text and current_tokens + tokens <= self.chunk_size:
+                current_text = f"{current_text}\n\n{section_text}"
+                current_tokens += tokens
+                continue
+            if current_text:
+                packed.append((current_text, current_section))
+            current_text, current_section, current_tokens = section_text, section, tokens
+        if current_text:
+            packed.append((current_text, current_section))
+        return packed
+
+
 def _markdown_sections(text: str) -> list[tuple[str, str]]:
-    """(section text, header path) pairs from LlamaIndex's MarkdownNodeParser."""
+    """(section text, header path) pairs from LlamaIndex's MarkdownNodeParser.
+
+    The header path includes the section's own heading: ``Concepts/Chunk``.
+    """
     from llama_index.core import Document
     from llama_index.core.node_parser import MarkdownNodeParser
 
@@ -109,6 +135,9 @@ def _markdown_sections(text: str) -> list[tuple[str, str]]:
     nodes = parser.get_nodes_from_documents([Document(text=text)])
     sections = []
     for node in nodes:
-        header_path = str(node.metadata.get("header_path", "")).strip("/")
-        sections.append((node.get_content(), header_path))
+        content = node.get_content()
+        parents = [part for part in str(node.metadata.get("header_path", "")).split("/") if part]
+        first_line = content.lstrip().split("\n", 1)[0]
+        own = first_line.lstrip("#").strip() if first_line.startswith("#") else ""
+        sections.append((content, "/".join([*parents, own] if own else parents)))
     return sections

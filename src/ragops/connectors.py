@@ -27,6 +27,7 @@ package beside ragops; a project's own are loaded from its ``connectors/`` folde
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import inspect
@@ -108,8 +109,10 @@ class Connector:
                 where = f"sources.{source_name}.{key}"
                 if error["type"] == "extra_forbidden":
                     allowed = ", ".join(self.option_names()) or "(none)"
-                    problems.append(f"  - {where}: connector {self.name!r} has no option {key!r}; "
-                                    f"its options: {allowed}")
+                    close = difflib.get_close_matches(key, self.option_names(), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(f"  - {where}: connector {self.name!r} has no option "
+                                    f"{key!r}{hint}; its options: {allowed}")
                 elif error["type"] == "missing":
                     problems.append(f"  - {where}: required by connector {self.name!r}; add it")
                 else:
@@ -218,8 +221,6 @@ def get_connector(name: str, project_dir: Path | None = None) -> Connector:
     """The connector called ``name``; ConfigError listing the known ones when there is none."""
     registry = discover_connectors(project_dir)
     if name not in registry:
-        import difflib
-
         close = difflib.get_close_matches(name, registry, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(

@@ -78,6 +78,29 @@ def _weights_digest(model_dir: str) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _load_model(path: str, device: str, dtype: str) -> SentenceTransformer:
+    """Load a model once per process (a sync, a Dagster run and a retriever share it)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        model = SentenceTransformer(path, device=device, local_files_only=True)
+    except Exception as exc:
+        raise EmbeddingError(
+            f"cannot load embedding model from {path}: {exc.__class__.__name__}: {exc}; "
+            "check that the folder holds a sentence-transformers model"
+        ) from exc
+    if dtype != "float32":
+        model = model.to(getattr(torch, dtype))
+    model.eval()
+    return model
+
+
 def _cpu_has_fast_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text()
@@ -141,25 +164,7 @@ class Embedder:
         return self._model
 
     def _load(self) -> SentenceTransformer:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        try:
-            model = SentenceTransformer(
-                str(self.path), device=self.config.device, local_files_only=True
-            )
-        except Exception as exc:
-            raise EmbeddingError(
-                f"cannot load embedding model from {self.path}: {exc.__class__.__name__}: {exc}; "
-                "check that the folder holds a sentence-transformers model"
-            ) from exc
-        dtype = self.resolved_dtype()
-        if dtype != "float32":
-            model = model.to(getattr(torch, dtype))
-        model.eval()
-        return model
+        return _load_model(str(self.path), self.config.device, self.resolved_dtype())
 
     def resolved_dtype(self) -> str:
         """The dtype actually used: ``auto`` picks bfloat16 on CPUs with AMX/AVX512-BF16."""
@@ -176,7 +181,10 @@ class Embedder:
     @functools.cached_property
     def info(self) -> ModelInfo:
         model = self.model
-        dimension = model.get_sentence_embedding_dimension()
+        get_dimension = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        dimension = get_dimension()
         if dimension is None:
             raise EmbeddingError(f"model at {self.path} does not report an embedding dimension")
         return ModelInfo(

@@ -111,14 +111,14 @@ class Project:
                        embedder.max_content_tokens)
 
     def index_spec(self, index_name: str) -> IndexSpec:
-        from ragops.parse import parser_settings
+        from ragops.parse import parser_id
         from ragops.spec import IndexSpec
 
         index = self.config.index(index_name)
         embedder = self.embedder(index_name)
         return IndexSpec(
             index_name=index_name,
-            parser=parser_settings(),
+            parser={"id": parser_id()},
             chunker=self.chunker(index_name).settings(),
             embedding={"model": embedder.info.name, **embedder.info.fingerprint_fields()},
             distance=index.distance,

@@ -65,23 +65,37 @@ def test_jsonl_loads_all_fields(tmp_path: Path) -> None:
             "reference_chunk_ids or reference_contexts",
         ),
         ({"question": "q", "reference_doc_ids": []}, "sample has no references"),
-        ({"question": "q", "reference_doc_ids": {"a": 1}}, "field 'reference_doc_ids' must be a list"),
-        ({"question": "q", "reference_contexts": [1]}, "'reference_contexts' item 0 must be a string"),
+        (
+            {"question": "q", "reference_doc_ids": {"a": 1}},
+            "field 'reference_doc_ids' must be a list",
+        ),
+        (
+            {"question": "q", "reference_contexts": [1]},
+            "'reference_contexts' item 0 must be a string",
+        ),
         ({"question": "q", "reference_doc_id": ["a"]}, "did you mean 'reference_doc_ids'"),
         ({"question": "q", "reference_doc_ids": ["a"], "id": 1.5}, "field 'id' must be a string"),
         ('{"question": "q", ', "line 2: invalid JSON"),
         ('["q"]', "line 2: expected a JSON object"),
     ],
 )
-def test_jsonl_errors_name_file_line_and_field(
-    tmp_path: Path, line: object, expected: str
-) -> None:
-    path = write_jsonl(tmp_path / "bad.jsonl", [{"question": "ok", "reference_doc_ids": ["a"]}, line])
+def test_jsonl_errors_name_file_line_and_field(tmp_path: Path, line: object, expected: str) -> None:
+    path = write_jsonl(
+        tmp_path / "bad.jsonl", [{"question": "ok", "reference_doc_ids": ["a"]}, line]
+    )
     with pytest.raises(EvalError) as info:
         load_eval_set(path)
     message = str(info.value)
     assert str(path) in message
     assert expected in message
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_strings(tmp_path: Path) -> None:
+    path = tmp_path / "u.jsonl"
+    row = {"question": "a\u2028b", "reference_contexts": ["x\u2029y"]}
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    (sample,) = load_eval_set(path)
+    assert sample.question == "a\u2028b" and sample.reference_contexts == ("x\u2029y",)
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
@@ -93,6 +107,12 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
         ],
     )
     with pytest.raises(EvalError, match=r"line 2: duplicate sample id .* \(also at line 1\)"):
+        load_eval_set(path)
+
+
+def test_squad_file_given_as_eval_set_gets_a_hint(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "dev.json", [{"version": "1.1", "data": []}])
+    with pytest.raises(EvalError, match=r"line 1: this looks like a SQuAD file.*load_squad"):
         load_eval_set(path)
 
 
@@ -113,8 +133,9 @@ def test_csv_json_arrays_pipes_and_trailing_newlines(tmp_path: Path) -> None:
     path = tmp_path / "eval.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "question", "reference_doc_ids", "reference_contexts",
-                         "reference_answer"])
+        writer.writerow(
+            ["id", "question", "reference_doc_ids", "reference_contexts", "reference_answer"]
+        )
         writer.writerow(["a", "What is MVCC?\n", '["docs/a.md", "docs/b.md"]', "", ""])
         writer.writerow(["b", "Rollback?", "docs/c.md| docs/d.md", '["x | y"]', "O(1)"])
     first, second = load_eval_set(path)
@@ -128,12 +149,7 @@ def test_csv_json_arrays_pipes_and_trailing_newlines(tmp_path: Path) -> None:
 
 def test_csv_errors_name_row_and_line(tmp_path: Path) -> None:
     path = tmp_path / "eval.csv"
-    path.write_text(
-        "question,reference_doc_ids\n"
-        "ok,a.md\n"
-        "\"multi\nline\",b.md\n"
-        "no refs,\n"
-    )
+    path.write_text('question,reference_doc_ids\nok,a.md\n"multi\nline",b.md\nno refs,\n')
     with pytest.raises(EvalError) as info:
         load_eval_set(path)
     assert f"{path}: row 3 (line 5): sample has no references" in str(info.value)
@@ -191,16 +207,26 @@ def squad_file(tmp_path: Path) -> Path:
                     {
                         "context": "Alpha paragraph zero.",
                         "qas": [
-                            {"id": "q1", "question": "First? \n",
-                             "answers": [{"text": "zero", "answer_start": 16},
-                                         {"text": "paragraph zero", "answer_start": 6}]},
+                            {
+                                "id": "q1",
+                                "question": "First? \n",
+                                "answers": [
+                                    {"text": "zero", "answer_start": 16},
+                                    {"text": "paragraph zero", "answer_start": 6},
+                                ],
+                            },
                             {"id": "q2", "question": "Second?", "answers": []},
                         ],
                     },
                     {
                         "context": "Alpha paragraph one.",
-                        "qas": [{"id": "q3", "question": "Third?",
-                                 "answers": [{"text": "one", "answer_start": 16}]}],
+                        "qas": [
+                            {
+                                "id": "q3",
+                                "question": "Third?",
+                                "answers": [{"text": "one", "answer_start": 16}],
+                            }
+                        ],
                     },
                 ],
             },
@@ -209,9 +235,14 @@ def squad_file(tmp_path: Path) -> Path:
                 "paragraphs": [
                     {
                         "context": "Beta text.",
-                        "qas": [{"id": f"b{i}", "question": f"Beta {i}?",
-                                 "answers": [{"text": "Beta", "answer_start": 0}]}
-                                for i in range(5)],
+                        "qas": [
+                            {
+                                "id": f"b{i}",
+                                "question": f"Beta {i}?",
+                                "answers": [{"text": "Beta", "answer_start": 0}],
+                            }
+                            for i in range(5)
+                        ],
                     }
                 ],
             },
@@ -231,8 +262,9 @@ def test_load_squad(tmp_path: Path) -> None:
     ]
     assert [s.id for s in samples] == ["q1", "q2", "q3", "b0", "b1", "b2", "b3", "b4"]
     q1 = samples[0]
-    assert q1 == EvalSample(id="q1", question="First?", reference_doc_ids=("Alpha#0",),
-                            reference_answer="zero")
+    assert q1 == EvalSample(
+        id="q1", question="First?", reference_doc_ids=("Alpha#0",), reference_answer="zero"
+    )
     assert samples[1].reference_answer is None
     assert samples[2].reference_doc_ids == ("Alpha#1",)
 

@@ -116,8 +116,7 @@ def test_means_counts_and_skipped() -> None:
         assert report.skipped[name] == "no judge LLM configured"
         assert name not in report.metrics
     assert set(report.skipped) == set(LLM_METRICS)
-    assert report.seconds > 0 and set(report.timings) == {"search", "rank_metrics",
-                                                           "ragas_metrics"}
+    assert report.seconds > 0 and set(report.timings) == {"search", "rank_metrics", "ragas_metrics"}
     assert json.loads(json.dumps(report.to_dict()))["metrics"]["mrr"] == pytest.approx(0.75)
 
 
@@ -138,8 +137,16 @@ def test_perfect_and_useless_retrieval() -> None:
     )
     perfect = {"q": [ctx("a", "d", PARA_1), ctx("b", "d", PARA_2)]}
     report = run([sample], search=FakeSearch(perfect), k=2, ks=(1, 2))
-    for name in ("recall@2", "precision@2", "hit_rate@1", "ndcg@2", "mrr",
-                 "id_context_precision", "id_context_recall", "nonllm_context_recall"):
+    for name in (
+        "recall@2",
+        "precision@2",
+        "hit_rate@1",
+        "ndcg@2",
+        "mrr",
+        "id_context_precision",
+        "id_context_recall",
+        "nonllm_context_recall",
+    ):
         assert report.metrics[name] == 1.0, name
     # ragas' average precision divides by (hits + 1e-10)
     assert report.metrics["nonllm_context_precision"] == pytest.approx(1.0, abs=1e-9)
@@ -154,8 +161,9 @@ def test_perfect_and_useless_retrieval() -> None:
 
 
 def test_doc_and_chunk_references_together() -> None:
-    sample = EvalSample(id="m", question="q", reference_doc_ids=("d1",),
-                        reference_chunk_ids=("c7",))
+    sample = EvalSample(
+        id="m", question="q", reference_doc_ids=("d1",), reference_chunk_ids=("c7",)
+    )
     hits = {"q": [ctx("c7", "d9"), ctx("x", "d3"), ctx("d1#4", "d1")]}
     values = run([sample], search=FakeSearch(hits)).samples[0].metrics
     assert values["recall@1"] == 0.5 and values["recall@3"] == 1.0
@@ -165,8 +173,7 @@ def test_doc_and_chunk_references_together() -> None:
 
 
 def test_search_is_batched_and_given_k() -> None:
-    samples = [EvalSample(id=str(i), question=f"q{i}", reference_doc_ids=("d",))
-               for i in range(5)]
+    samples = [EvalSample(id=str(i), question=f"q{i}", reference_doc_ids=("d",)) for i in range(5)]
     search = FakeSearch({})
     run(samples, search=search, batch_size=2, k=7, ks=(1, 5))
     assert [len(q) for q, _ in search.calls] == [2, 2, 1]
@@ -235,7 +242,16 @@ def test_ragas_runs_offline_with_telemetry_off() -> None:
 def test_importing_evals_does_not_import_ragas() -> None:
     src = Path(__file__).resolve().parents[2] / "src"
     code = "import sys, ragops.evals; print('ragas' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     assert out.stdout.strip() == "False"

@@ -36,8 +36,14 @@ __all__ = ["EvalSample", "load_eval_set", "load_squad"]
 
 _LIST_FIELDS = ("reference_doc_ids", "reference_chunk_ids", "reference_contexts")
 _KNOWN_FIELDS = ("id", "question", "reference_answer", *_LIST_FIELDS)
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-             ".parquet": "parquet", ".pq": "parquet"}
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,11 @@ def load_eval_set(path: str | Path) -> list[EvalSample]:
             raise EvalError(
                 f"{path}: {where}: duplicate sample id {sample.id!r} (also at "
                 f"{where_by_id[sample.id]}): give each sample a unique 'id'"
-                + ("" if "id" in row and row["id"] not in (None, "") else
-                   " (ids default to a hash of the question, so this question is repeated)")
+                + (
+                    ""
+                    if "id" in row and row["id"] not in (None, "")
+                    else " (ids default to a hash of the question, so this question is repeated)"
+                )
             )
         where_by_id[sample.id] = where
         samples.append(sample)
@@ -103,7 +112,8 @@ def load_eval_set(path: str | Path) -> list[EvalSample]:
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        # split on "\n" only: str.splitlines() would also break at U+2028 inside JSON strings
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"{path}: cannot read the eval set ({exc}): save it as UTF-8") from exc
     for number, line in enumerate(lines, start=1):
@@ -114,9 +124,14 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise EvalError(
                 f"{path}: line {number}: invalid JSON ({exc.msg} at column {exc.colno}): "
-                "each line must be one JSON object, e.g. "
+                "each line must be one JSON object (JSONL, not pretty-printed JSON), e.g. "
                 '{"question": "...", "reference_doc_ids": ["a.md"]}'
             ) from exc
+        if isinstance(obj, dict) and "data" in obj and "question" not in obj:
+            raise EvalError(
+                f"{path}: line {number}: this looks like a SQuAD file, not an eval set: "
+                "load it with ragops.evals.load_squad()"
+            )
         if not isinstance(obj, dict):
             raise EvalError(
                 f"{path}: line {number}: expected a JSON object, got {type(obj).__name__}: "
@@ -139,8 +154,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         if "question" not in header:
             raise EvalError(
                 f"{path}: the CSV header has no 'question' column (columns: {header}): "
-                "add a header row with 'question' and at least one of "
-                + ", ".join(_LIST_FIELDS)
+                "add a header row with 'question' and at least one of " + ", ".join(_LIST_FIELDS)
             )
         reader.fieldnames = header
         try:
@@ -180,7 +194,7 @@ def _sample_from_row(row: Mapping[str, Any], where: str) -> EvalSample:
         if key in _KNOWN_FIELDS or not isinstance(key, str):
             continue
         close = difflib.get_close_matches(key, _KNOWN_FIELDS, n=1, cutoff=0.85)
-        if close:
+        if close and close[0] not in row:
             raise EvalError(f"{where}: unknown field {key!r}: did you mean {close[0]!r}?")
 
     question = row.get("question")
@@ -239,7 +253,7 @@ def _string_list(value: Any, name: str, where: str) -> tuple[str, ...]:
             except json.JSONDecodeError as exc:
                 raise EvalError(
                     f"{where}: field {name!r} looks like a JSON array but is not valid JSON "
-                    f"({exc.msg}): write it as [\"a\", \"b\"] or as a|b"
+                    f'({exc.msg}): write it as ["a", "b"] or as a|b'
                 ) from exc
         else:
             value = text.split("|")

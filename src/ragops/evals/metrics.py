@@ -22,9 +22,7 @@ from collections.abc import Collection, Sequence
 __all__ = ["hit_rate_at_k", "mrr", "ndcg_at_k", "precision_at_k", "recall_at_k"]
 
 
-def _gains(
-    retrieved: Sequence[str], relevant: Collection[str], k: int | None
-) -> list[int]:
+def _gains(retrieved: Sequence[str], relevant: Collection[str], k: int | None) -> list[int]:
     """Binary gain per rank (1 = first occurrence of a relevant id) for the top k."""
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
         raise ValueError(f"k must be a positive integer, got {k!r}")

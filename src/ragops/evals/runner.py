@@ -301,8 +301,7 @@ def _summarise(
     skipped: dict[str, str] = {}
     for name in metric_names(ks):
         values = [
-            v for r in results
-            if (v := r.metrics.get(name)) is not None and not math.isnan(v)
+            v for r in results if (v := r.metrics.get(name)) is not None and not math.isnan(v)
         ]
         counts[name] = len(values)
         if values:

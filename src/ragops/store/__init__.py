@@ -57,9 +57,7 @@ _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
 FilterValue = str | int | list[str] | list[int]
 
 
-def open_store(
-    url: str | None, path: str | Path | None, api_key: str | None = None
-) -> VectorStore:
+def open_store(url: str | None, path: str | Path | None, api_key: str | None = None) -> VectorStore:
     """Open the vector store a project is configured for.
 
     ``url`` (``store.url`` in ragops.yaml: ``http(s)://host:6333`` or ``":memory:"``) selects the
@@ -173,15 +171,17 @@ def as_float_list(vector: Sequence[float]) -> list[float]:
 
 
 def check_ids(ids: Sequence[str]) -> list[str]:
-    """The point ids as strings; raise StoreError naming the first one that is not a UUID."""
+    """The point ids as canonical UUID strings (lower case, hyphenated).
+
+    Raises StoreError naming the first id that is not a UUID.
+    """
     out = []
     for pid in ids:
         try:
-            uuid.UUID(str(pid))
+            out.append(str(uuid.UUID(str(pid))))
         except ValueError:
             raise StoreError(
                 f"Invalid point id {pid!r}: point ids must be UUID strings "
                 "(chunk ids are uuid5(doc_id, text hash, ordinal))."
             ) from None
-        out.append(str(pid))
     return out

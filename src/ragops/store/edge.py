@@ -408,8 +408,9 @@ class EdgeStore:
             config = edge_config(
                 dimension, distance, self.exact_search_below, self.hnsw_build_above
             )
-            shard = self._call("create the collection", name, qe.EdgeShard.create,
-                               str(directory), config)
+            shard = self._call(
+                "create the collection", name, qe.EdgeShard.create, str(directory), config
+            )
             self._shards[name] = shard
             self._params[name] = (dimension, distance)
             self._ensure_indexes(name, shard)
@@ -478,7 +479,8 @@ class EdgeStore:
         if not ids:
             self._shard(name)
             return
-        self._update("delete points", name, qe.UpdateOperation.delete_points(check_ids(ids)))
+        point_ids: list[Any] = check_ids(ids)
+        self._update("delete points", name, qe.UpdateOperation.delete_points(point_ids))
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
         """Delete points with ``v_from > head``, reopen points with ``head < v_to < OPEN``.
@@ -488,23 +490,24 @@ class EdgeStore:
         shard = self._shard(name)
         newer = qe.Filter(must=[qe.FieldCondition("v_from", range=qe.RangeFloat(gt=float(head)))])
         closed_after = qe.Filter(
-            must=[
-                qe.FieldCondition(
-                    "v_to", range=qe.RangeFloat(gt=float(head), lt=float(OPEN))
-                )
-            ]
+            must=[qe.FieldCondition("v_to", range=qe.RangeFloat(gt=float(head), lt=float(OPEN)))]
         )
         deleted = self._call(
             "count points", name, shard.count, qe.CountRequest(exact=True, filter=newer)
         )
         if deleted:
-            self._update("delete uncommitted points", name,
-                         qe.UpdateOperation.delete_points_by_filter(newer))
-        reopened = self._call("count points", name, shard.count,
-                              qe.CountRequest(exact=True, filter=closed_after))
+            self._update(
+                "delete uncommitted points", name, qe.UpdateOperation.delete_points_by_filter(newer)
+            )
+        reopened = self._call(
+            "count points", name, shard.count, qe.CountRequest(exact=True, filter=closed_after)
+        )
         if reopened:
-            self._update("reopen closed points", name,
-                         qe.UpdateOperation.set_payload_by_filter(closed_after, {"v_to": OPEN}))
+            self._update(
+                "reopen closed points",
+                name,
+                qe.UpdateOperation.set_payload_by_filter(closed_after, {"v_to": OPEN}),
+            )
         return deleted + reopened
 
     # -- reads ----------------------------------------------------------------------------
@@ -542,7 +545,8 @@ class EdgeStore:
         distance = self._collection_params(name)[1]
         return [
             ScoredPoint(
-                id=str(h.id), score=score_from_qdrant(h.score, distance),
+                id=str(h.id),
+                score=score_from_qdrant(h.score, distance),
                 payload=dict(h.payload or {}),
             )
             for h in hits
@@ -568,8 +572,11 @@ class EdgeStore:
         offset: Any = None
         while True:
             request = qe.ScrollRequest(
-                offset=offset, limit=self.scroll_page_size, filter=flt,
-                with_payload=True, with_vector=with_vectors,
+                offset=offset,
+                limit=self.scroll_page_size,
+                filter=flt,
+                with_payload=True,
+                with_vector=with_vectors,
             )
             records, offset = self._call("scroll points", name, shard.scroll, request)
             for rec in records:
@@ -680,6 +687,5 @@ class EdgeStore:
             self._lock.release()
         if errors:
             raise StoreError(
-                f"Closing {self.description} failed for {'; '.join(errors)}. "
-                f"Fix: {DAMAGE_REMEDY}."
+                f"Closing {self.description} failed for {'; '.join(errors)}. Fix: {DAMAGE_REMEDY}."
             )

@@ -1,0 +1,519 @@
+"""ClientStore: the vector store on qdrant-client — a Qdrant server, or ``:memory:`` in tests.
+
+``location`` is a server URL (``http://localhost:6333``; several processes may read and write at
+once, the remedy for the embedded store's one-process lock), ``":memory:"`` (qdrant-client's
+in-process Python engine; brute-force search, nothing persisted) or a local directory
+(qdrant-client's local mode: brute force, slow to reopen, one process at a time; prefer
+:class:`ragops.store.edge.EdgeStore` for embedded use).
+
+Aliases are real Qdrant collection aliases, so raw Qdrant users find the production generation
+under the index name. Scores are "higher is closer": cosine similarity, dot product, or
+``-distance`` for euclid (Qdrant itself returns the euclid distance, lower is closer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from ragops.errors import StoreError, StoreLockedError
+from ragops.store import (
+    DEFAULT_HNSW_EF,
+    EXACT_SEARCH_BELOW,
+    INDEXED_FIELDS,
+    as_float_list,
+    check_dimension,
+    check_distance,
+    check_ids,
+    check_name,
+    normalize_filters,
+    score_from_qdrant,
+)
+from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+
+__all__ = ["ClientStore"]
+
+T = TypeVar("T")
+
+_DISTANCES: dict[str, qm.Distance] = {
+    "cosine": qm.Distance.COSINE,
+    "dot": qm.Distance.DOT,
+    "euclid": qm.Distance.EUCLID,
+}
+_FROM_QDRANT: dict[str, str] = {"Cosine": "cosine", "Dot": "dot", "Euclid": "euclid"}
+_INDEX_SCHEMAS: dict[str, qm.PayloadSchemaType] = {
+    "integer": qm.PayloadSchemaType.INTEGER,
+    "keyword": qm.PayloadSchemaType.KEYWORD,
+}
+_UPSERT_BATCH = 256
+_OPTIMIZE_TIMEOUT_S = 600.0
+
+
+def _version_conditions(version: int) -> list[qm.FieldCondition]:
+    """``v_from <= version < v_to`` (payload-indexed integer ranges on a server)."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise StoreError(f"Invalid version {version!r}: it must be an int.")
+    return [
+        qm.FieldCondition(key="v_from", range=qm.Range(lte=version)),
+        qm.FieldCondition(key="v_to", range=qm.Range(gt=version)),
+    ]
+
+
+def _qdrant_filter(
+    version: int | None, filters: Mapping[str, Any] | None = None
+) -> qm.Filter | None:
+    must: list[Any] = [] if version is None else _version_conditions(version)
+    for key, value in normalize_filters(filters):
+        match: qm.MatchAny | qm.MatchValue = (
+            qm.MatchAny(any=value) if isinstance(value, list) else qm.MatchValue(value=value)
+        )
+        must.append(qm.FieldCondition(key=key, match=match))
+    return qm.Filter(must=must) if must else None
+
+
+def _record(rec: Any, with_vectors: bool) -> PointRecord:
+    vector: Sequence[float] = []
+    if with_vectors and rec.vector is not None:
+        vector = list(rec.vector)
+    return PointRecord(id=str(rec.id), vector=vector, payload=dict(rec.payload or {}))
+
+
+class ClientStore:
+    """Collections of versioned points in Qdrant through qdrant-client.
+
+    ``location``: ``http(s)://…`` server URL, ``":memory:"``, or a local directory.
+    ``api_key``: for Qdrant Cloud or a server with an API key. ``hnsw_ef``: ef of approximate
+    searches; ``exact_search_below``: ``full_scan_threshold`` of collections this store creates
+    on a server (searches over fewer candidate points are exact).
+    """
+
+    #: Points per page of :meth:`scroll`.
+    scroll_page_size: int = 256
+
+    def __init__(
+        self,
+        location: str,
+        api_key: str | None = None,
+        *,
+        hnsw_ef: int = DEFAULT_HNSW_EF,
+        exact_search_below: int = EXACT_SEARCH_BELOW,
+        timeout: int | None = None,
+    ) -> None:
+        if not location:
+            raise StoreError("Empty Qdrant location. Fix: set store.url to http://host:6333.")
+        self.location = location
+        self.hnsw_ef = hnsw_ef
+        self.exact_search_below = exact_search_below
+        self._is_server = location.startswith(("http://", "https://"))
+        self._params: dict[str, tuple[int, str]] = {}
+        self._closed = False
+        if self._is_server:
+            self.description = f"Qdrant server ({location})"
+        elif location == ":memory:":
+            self.description = "qdrant-client (in memory)"
+        else:
+            self.description = f"qdrant-client local ({location})"
+        self._client = self._connect(location, api_key, timeout)
+
+    def _connect(self, location: str, api_key: str | None, timeout: int | None) -> QdrantClient:
+        try:
+            if self._is_server:
+                return QdrantClient(
+                    url=location, api_key=api_key, timeout=timeout, check_compatibility=False
+                )
+            if location == ":memory:":
+                return QdrantClient(location=":memory:")
+            return QdrantClient(path=location)
+        except RuntimeError as exc:
+            if "already accessed" in str(exc):
+                raise StoreLockedError(
+                    f"The local Qdrant folder {location} is in use by another process. "
+                    "Fix: wait for it to finish, or point `store.url` in ragops.yaml at a "
+                    "Qdrant server for concurrent access."
+                ) from None
+            raise StoreError(f"Cannot open {self.description}: {exc}.") from exc
+        except Exception as exc:
+            raise StoreError(
+                f"Cannot open {self.description}: {exc}. Fix: check store.url in ragops.yaml."
+            ) from exc
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def __enter__(self) -> ClientStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ClientStore({self.location!r}{', closed' if self._closed else ''})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.description} is closed. Fix: open a new store.")
+
+    def _fix(self) -> str:
+        if self._is_server:
+            return (
+                f"check that the Qdrant server at {self.location} is running and reachable "
+                "(e.g. `docker compose up -d qdrant`) and that the API key is right"
+            )
+        return "check the arguments; see the error above"
+
+    def _call(
+        self, action: str, name: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        """Run a qdrant-client call, turning its exceptions into StoreError with what/where/fix."""
+        self._check_open()
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:
+            where = f"collection {name!r} on {self.description}" if name else self.description
+            raise StoreError(
+                f"Qdrant could not {action} ({where}): {exc}. Fix: {self._fix()}."
+            ) from exc
+
+    def _require(self, name: str) -> tuple[int, str]:
+        """(dimension, distance) of an existing collection; StoreError when it does not exist."""
+        cached = self._params.get(name)
+        if cached is not None:
+            return cached
+        check_name(name)
+        if not self._call("check the collection", name, self._client.collection_exists, name):
+            raise StoreError(
+                f"Collection {name!r} does not exist on {self.description}. Fix: create it "
+                "first (a sync creates its collection), or check the index name."
+            )
+        info = self._call("read the collection", name, self._client.get_collection, name)
+        vectors = info.config.params.vectors
+        if not isinstance(vectors, qm.VectorParams):
+            raise StoreError(
+                f"Collection {name!r} on {self.description} has named vectors, not the single "
+                "unnamed vector ragops writes. Fix: use another collection name."
+            )
+        distance = _FROM_QDRANT.get(vectors.distance.value, vectors.distance.value.lower())
+        self._params[name] = (int(vectors.size), distance)
+        return self._params[name]
+
+    def _check_vector(self, name: str, vector: Sequence[float]) -> list[float]:
+        dimension = self._require(name)[0]
+        values = as_float_list(vector)
+        if len(values) != dimension:
+            raise StoreError(
+                f"Vector of dimension {len(values)} does not fit collection {name!r} "
+                f"(dimension {dimension}) on {self.description}. Fix: embed with the model the "
+                "index was built with, or rebuild the index for the new model."
+            )
+        return values
+
+    # -- collections ----------------------------------------------------------------------
+
+    def create_collection(self, name: str, dimension: int, distance: Distance) -> None:
+        """Create the collection (payload indexes on v_from, v_to, doc_id); idempotent.
+
+        Raises StoreError when it exists with another dimension or distance.
+        """
+        check_name(name)
+        check_dimension(dimension)
+        check_distance(distance)
+        if not self.collection_exists(name):
+            try:
+                self._client.create_collection(
+                    name,
+                    vectors_config=qm.VectorParams(size=dimension, distance=_DISTANCES[distance]),
+                    hnsw_config=qm.HnswConfigDiff(
+                        full_scan_threshold=max(
+                            1, -(-self.exact_search_below * dimension * 4 // 1024)
+                        )
+                    ),
+                )
+            except Exception as exc:  # lost a race with another creator: check what exists
+                if not self.collection_exists(name):
+                    raise StoreError(
+                        f"Qdrant could not create collection {name!r} on {self.description}: "
+                        f"{exc}. Fix: {self._fix()}."
+                    ) from exc
+        have = self._require(name)
+        if have != (dimension, distance):
+            raise StoreError(
+                f"Collection {name!r} on {self.description} exists with dimension {have[0]} and "
+                f"distance {have[1]}, not {dimension} and {distance}. Fix: use a new collection "
+                "name for a different embedding model (ragops derives it from the index spec "
+                "fingerprint), or drop this one."
+            )
+        self._ensure_indexes(name)
+
+    def _ensure_indexes(self, name: str) -> None:
+        if not self._is_server:
+            return  # qdrant-client's local engine ignores payload indexes (and warns)
+        info = self._call("read the collection", name, self._client.get_collection, name)
+        for field, kind in INDEXED_FIELDS.items():
+            if field not in (info.payload_schema or {}):
+                self._call(
+                    f"create the payload index on {field}",
+                    name,
+                    self._client.create_payload_index,
+                    name,
+                    field,
+                    _INDEX_SCHEMAS[kind],
+                    wait=True,
+                )
+
+    def collection_exists(self, name: str) -> bool:
+        check_name(name)
+        return bool(self._call("check the collection", name, self._client.collection_exists, name))
+
+    def drop_collection(self, name: str) -> None:
+        """Delete the collection (Qdrant also removes aliases pointing at it)."""
+        check_name(name)
+        self._params.pop(name, None)
+        if self.collection_exists(name):
+            self._call("delete the collection", name, self._client.delete_collection, name)
+
+    def list_collections(self) -> list[str]:
+        response = self._call("list collections", None, self._client.get_collections)
+        return sorted(c.name for c in response.collections)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def upsert(self, name: str, points: Sequence[PointRecord]) -> None:
+        """Insert or replace points by id; waits until Qdrant has applied them."""
+        self._require(name)
+        for start in range(0, len(points), _UPSERT_BATCH):
+            batch = points[start : start + _UPSERT_BATCH]
+            ids = check_ids([p.id for p in batch])
+            structs = [
+                qm.PointStruct(
+                    id=pid, vector=self._check_vector(name, p.vector), payload=dict(p.payload)
+                )
+                for pid, p in zip(ids, batch, strict=True)
+            ]
+            self._call("upsert points", name, self._client.upsert, name, structs, wait=True)
+
+    def set_v_to(self, name: str, ids: Sequence[str], v_to: int) -> None:
+        """Set ``v_to`` of the given points (closing or reopening them). Missing ids are ignored."""
+        self._require(name)
+        if not ids:
+            return
+        point_ids: list[Any] = check_ids(ids)
+        selector = qm.Filter(must=[qm.HasIdCondition(has_id=point_ids)])
+        self._call(
+            "set v_to",
+            name,
+            self._client.set_payload,
+            name,
+            {"v_to": int(v_to)},
+            selector,
+            wait=True,
+        )
+
+    def delete(self, name: str, ids: Sequence[str]) -> None:
+        """Delete points by id. Missing ids are ignored."""
+        self._require(name)
+        if not ids:
+            return
+        point_ids: list[Any] = check_ids(ids)
+        selector = qm.PointIdsList(points=point_ids)
+        self._call("delete points", name, self._client.delete, name, selector, wait=True)
+
+    def rollback_uncommitted(self, name: str, head: int) -> int:
+        """Delete points with ``v_from > head``, reopen points with ``head < v_to < OPEN``.
+
+        Returns how many points it deleted plus how many it reopened.
+        """
+        self._require(name)
+        newer = qm.Filter(must=[qm.FieldCondition(key="v_from", range=qm.Range(gt=head))])
+        closed_after = qm.Filter(
+            must=[qm.FieldCondition(key="v_to", range=qm.Range(gt=head, lt=OPEN))]
+        )
+        deleted = self._count(name, newer)
+        if deleted:
+            self._call(
+                "delete uncommitted points",
+                name,
+                self._client.delete,
+                name,
+                qm.FilterSelector(filter=newer),
+                wait=True,
+            )
+        reopened = self._count(name, closed_after)
+        if reopened:
+            self._call(
+                "reopen closed points",
+                name,
+                self._client.set_payload,
+                name,
+                {"v_to": OPEN},
+                closed_after,
+                wait=True,
+            )
+        return deleted + reopened
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        name: str,
+        vector: Sequence[float],
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+        exact: bool = False,
+    ) -> list[ScoredPoint]:
+        """The ``k`` nearest points visible in ``version``, best first, with payloads.
+
+        On a server, ``exact=False`` lets Qdrant choose (exact below ``exact_search_below``
+        candidates, HNSW with ``hnsw_ef`` above); ``:memory:`` and local mode always scan.
+        """
+        query = self._check_vector(name, vector)
+        distance = self._require(name)[1]
+        flt = _qdrant_filter(version, filters)
+        if k <= 0:
+            return []
+        params = None  # qdrant-client's local engine always scans (and warns about params)
+        if self._is_server:
+            params = (
+                qm.SearchParams(exact=True)
+                if exact
+                else qm.SearchParams(hnsw_ef=max(self.hnsw_ef, k))
+            )
+        response = self._call(
+            "search",
+            name,
+            self._client.query_points,
+            name,
+            query=query,
+            limit=k,
+            query_filter=flt,
+            search_params=params,
+            with_payload=True,
+            with_vectors=False,
+        )
+        return [
+            ScoredPoint(
+                id=str(p.id),
+                score=score_from_qdrant(p.score, distance),
+                payload=dict(p.payload or {}),
+            )
+            for p in response.points
+        ]
+
+    def _count(self, name: str, flt: qm.Filter | None) -> int:
+        result = self._call("count points", name, self._client.count, name, flt, exact=True)
+        return int(result.count)
+
+    def count(self, name: str, version: int | None = None) -> int:
+        """Points visible in ``version``, or all points when ``version`` is None."""
+        self._require(name)
+        return self._count(name, _qdrant_filter(version))
+
+    def scroll(
+        self, name: str, version: int | None = None, with_vectors: bool = False
+    ) -> Iterator[PointRecord]:
+        """Every point (visible in ``version`` if given), in id order, fetched in pages."""
+        self._require(name)
+        return self._scroll_pages(name, _qdrant_filter(version), with_vectors)
+
+    def _scroll_pages(
+        self, name: str, flt: qm.Filter | None, with_vectors: bool
+    ) -> Iterator[PointRecord]:
+        offset: Any = None
+        while True:
+            records, offset = self._call(
+                "scroll points",
+                name,
+                self._client.scroll,
+                name,
+                scroll_filter=flt,
+                limit=self.scroll_page_size,
+                offset=offset,
+                with_payload=True,
+                with_vectors=with_vectors,
+            )
+            for rec in records:
+                yield _record(rec, with_vectors)
+            if offset is None:
+                return
+
+    def retrieve(
+        self, name: str, ids: Sequence[str], with_vectors: bool = False
+    ) -> list[PointRecord]:
+        """The points with these ids that exist (any version), in the order asked."""
+        self._require(name)
+        wanted = check_ids(ids)
+        if not wanted:
+            return []
+        found = self._call(
+            "retrieve points",
+            name,
+            self._client.retrieve,
+            name,
+            wanted,
+            with_payload=True,
+            with_vectors=with_vectors,
+        )
+        by_id = {str(r.id): _record(r, with_vectors) for r in found}
+        return [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]
+
+    # -- aliases --------------------------------------------------------------------------
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point the Qdrant alias at ``collection`` (switched atomically if it exists)."""
+        check_name(alias, "alias")
+        self._require(collection)
+        current = self.get_alias(alias)
+        if current == collection:
+            return
+        ops: list[Any] = []
+        if current is not None:
+            ops.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias)))
+        ops.append(
+            qm.CreateAliasOperation(
+                create_alias=qm.CreateAlias(collection_name=collection, alias_name=alias)
+            )
+        )
+        self._call(
+            "set the alias",
+            collection,
+            self._client.update_collection_aliases,
+            change_aliases_operations=ops,
+        )
+
+    def get_alias(self, alias: str) -> str | None:
+        """The collection ``alias`` points at, or None."""
+        response = self._call("list aliases", None, self._client.get_aliases)
+        for desc in response.aliases:
+            if desc.alias_name == alias:
+                return str(desc.collection_name)
+        return None
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def optimize(self, name: str) -> None:
+        """On a server, wait (up to 10 min) until the optimizers finish; local modes: no-op."""
+        self._require(name)
+        if not self._is_server:
+            return
+        deadline = time.monotonic() + _OPTIMIZE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            info = self._call("read the collection", name, self._client.get_collection, name)
+            if info.status == qm.CollectionStatus.GREEN:
+                return
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        """Close the client. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._client.close()
