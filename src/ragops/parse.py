@@ -384,6 +384,8 @@ def _preflight(
         )
     if name == "PDF":
         _check_pdf(content, filename)
+    if name in _ZIP_FILE_TYPES and not zipfile.is_zipfile(io.BytesIO(content)):
+        raise _error(filename, _not_a_valid(ext or name.lower()) + " (not a ZIP archive)")
     if name not in _TEXT_FILE_TYPES:
         return content, None
     encoding = _text_encoding(content, filename)
@@ -522,7 +524,7 @@ def _reason_for(exc: Exception, file_type: FileType, filename: str) -> str:
         return f"file type {ext} needs LibreOffice (`soffice`) which is not installed"
     if isinstance(exc, zipfile.BadZipFile | KeyError) or name == "PackageNotFoundError":
         if file_type.name in _ZIP_FILE_TYPES:
-            return f"not a valid {ext} file (damaged, or not the format its name says)"
+            return _not_a_valid(ext)
     if name == "XMLSyntaxError":
         return f"malformed {ext} (XML syntax error)"
     if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
@@ -533,6 +535,10 @@ def _reason_for(exc: Exception, file_type: FileType, filename: str) -> str:
     if isinstance(exc, ImportError):
         return f"a parser dependency is missing: {_shorten(message)}"
     return f"the {file_type.name.lower()} parser failed: {_shorten(message) or name}"
+
+
+def _not_a_valid(ext: str) -> str:
+    return f"not a valid {ext} file: damaged, or not the format its name says"
 
 
 def _no_text_reason(content: bytes, file_type: FileType, strategy: str) -> str:

@@ -38,7 +38,7 @@ from ragops.store import OPEN, PointRecord
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
 
-__all__ = ["DocumentCounts", "SyncProgress", "SyncResult", "sync_index"]
+__all__ = ["DocumentCounts", "Plan", "StagedChanges", "SyncProgress", "SyncResult", "stage_index", "sync_index"]
 
 _EMBED_BATCH = 256
 _WRITE_BATCH = 512
@@ -94,27 +94,80 @@ class SyncResult:
 
 
 @dataclass(frozen=True)
-class _Listed:
+class ListedDocument:
     source: str
     document: SourceDocument
 
 
 @dataclass
-class _Outcome:
+class DocumentOutcome:
     """What happened to one new or changed document in the background worker."""
 
-    listed: _Listed
+    listed: ListedDocument
     status: str  # indexed | touched | quarantined
     content_sha256: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
     reason: str | None = None
 
 
+@dataclass
+class Plan:
+    """What a sync will do, decided from the listing and the catalog before any parsing."""
+
+    fingerprint: str
+    head_number: int
+    seen: list[tuple[str, str]]
+    candidates: list[ListedDocument]
+    deleted: list[tuple[str, str]]
+    unchanged: int
+
+
+@dataclass
+class StagedChanges:
+    """Parsed and chunked changes of one index, waiting to be embedded (see ragops.staging)."""
+
+    plan: Plan
+    outcomes: list[DocumentOutcome]
+    seconds: float = 0.0
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(o.chunks) for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        by_status = {"indexed": 0, "touched": 0, "quarantined": 0}
+        for outcome in self.outcomes:
+            by_status[outcome.status] += 1
+        return {"seen": len(self.plan.seen), "candidates": len(self.plan.candidates),
+                "deleted": len(self.plan.deleted), "unchanged": self.plan.unchanged,
+                "parsed": by_status["indexed"], "touched": by_status["touched"],
+                "quarantined": by_status["quarantined"], "chunks": self.chunk_count}
+
+
 def sync_index(
-    project: Project, index_name: str, progress: SyncProgress | None = None
+    project: Project, index_name: str, progress: SyncProgress | None = None,
+    staged: StagedChanges | None = None,
 ) -> SyncResult:
-    """Bring ``index_name`` up to date with its sources; see the module docstring."""
-    return _Sync(project, index_name, progress or SyncProgress()).run()
+    """Bring ``index_name`` up to date with its sources; see the module docstring.
+
+    ``staged`` (from :func:`stage_index`) skips listing and parsing when it still matches the
+    index's generation and head version; otherwise it is ignored and the sync starts afresh.
+    """
+    return _Sync(project, index_name, progress or SyncProgress()).run(staged)
+
+
+def stage_index(project: Project, index_name: str, progress: SyncProgress | None = None) -> StagedChanges:
+    """List, diff, parse and chunk an index's changed documents without embedding them."""
+    return _Sync(project, index_name, progress or SyncProgress()).stage()
+
+
+@dataclass
+class _Opened:
+    generation: Generation
+    head_number: int
+    head_chunks: int
+    recovered: int
+    known: dict[tuple[str, str], DocumentState]
 
 
 class _Sync:
@@ -127,47 +180,80 @@ class _Sync:
         self.store = project.store
         self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
 
-    def run(self) -> SyncResult:
-        started = time.perf_counter()
+    def _open(self) -> _Opened:
+        """Find or create the generation and undo whatever a dead sync left in it."""
         spec = self.project.index_spec(self.index_name)
+        generation = self.catalog.get_or_create_generation(
+            self.index_name, spec.fingerprint, spec.to_dict(), spec.dimension, self.config.distance,
+        )
+        self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
+        head = self.catalog.latest_version(self.index_name, generation.id)
+        head_number = head.number if head else 0
+        recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+        return _Opened(generation, head_number, head.chunks if head else 0, recovered,
+                       self.catalog.documents(generation.id))
+
+    def _plan(self, opened: _Opened) -> Plan:
+        listed = self._list_sources()
+        seen = [(item.source, item.document.doc_id) for item in listed]
+        seen_keys = set(seen)
+        candidates = []
+        unchanged = 0
+        for item in listed:
+            state = opened.known.get((item.source, item.document.doc_id))
+            if state is None or state.version_marker != item.document.version:
+                candidates.append(item)
+            else:
+                unchanged += 1
+        deleted = [key for key in opened.known if key not in seen_keys]
+        return Plan(opened.generation.fingerprint, opened.head_number, seen, candidates,
+                    deleted, unchanged)
+
+    def stage(self) -> StagedChanges:
+        chunker = self.project.chunker(self.index_name)
+        with self.catalog.sync_lock(self.index_name):
+            opened = self._open()
+            plan = self._plan(opened)
+            self.progress.start("parse", len(plan.candidates))
+            outcomes = []
+            for outcome in self._prepare_in_background(plan.candidates, opened.known, chunker):
+                outcomes.append(outcome)
+                self.progress.advance("parse")
+        return StagedChanges(plan, outcomes, self.timings["parse"])
+
+    def run(self, staged: StagedChanges | None = None) -> SyncResult:
+        started = time.perf_counter()
         embedder = self.project.embedder(self.index_name)
         chunker = self.project.chunker(self.index_name)
         with self.catalog.sync_lock(self.index_name):
-            generation = self.catalog.get_or_create_generation(
-                self.index_name, spec.fingerprint, spec.to_dict(), spec.dimension,
-                self.config.distance,
-            )
-            self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
-            head = self.catalog.latest_version(self.index_name, generation.id)
-            head_number = head.number if head else 0
-            recovered = self.store.rollback_uncommitted(generation.collection, head_number)
-            known = self.catalog.documents(generation.id)
-
-            listed = self._list_sources()
+            opened = self._open()
+            generation, head_number, known = opened.generation, opened.head_number, opened.known
+            if (staged is not None and staged.plan.fingerprint == generation.fingerprint
+                    and staged.plan.head_number == head_number):
+                plan = staged.plan
+                outcomes: Iterator[DocumentOutcome] = iter(staged.outcomes)
+                self.timings["parse"] = staged.seconds
+            else:
+                plan = self._plan(opened)
+                outcomes = self._prepare_in_background(plan.candidates, known, chunker)
             result = SyncResult(
-                index=self.index_name, version=head.number if head else None,
+                index=self.index_name, version=head_number or None,
                 generation=generation.fingerprint[:12], collection=generation.collection,
-                created_version=False, recovered_points=recovered,
+                created_version=False, recovered_points=opened.recovered,
             )
             counts = result.documents
-            counts.seen = len(listed)
-            seen_keys = {(item.source, item.document.doc_id) for item in listed}
-            candidates = []
-            for item in listed:
-                state = known.get((item.source, item.document.doc_id))
-                if state is None or state.version_marker != item.document.version:
-                    candidates.append(item)
-                else:
-                    counts.unchanged += 1
-            deleted = [key for key in known if key not in seen_keys]
-            counts.deleted = len(deleted)
+            counts.seen = len(plan.seen)
+            counts.unchanged = plan.unchanged
+            counts.deleted = len(plan.deleted)
+            seen_keys = set(plan.seen)
+            deleted = plan.deleted
 
             next_number = self.catalog.next_version_number(self.index_name)
             writer = _PointWriter(self.store, generation, next_number, embedder, self.progress,
                                   self.timings)
             doc_states: list[DocumentState] = []
-            self.progress.start("parse", len(candidates))
-            for outcome in self._prepare_in_background(candidates, known, chunker):
+            self.progress.start("parse", len(plan.candidates))
+            for outcome in outcomes:
                 key = (outcome.listed.source, outcome.listed.document.doc_id)
                 previous = known.get(key)
                 state = self._apply(outcome, previous, writer, next_number, head_number, result)
@@ -200,7 +286,7 @@ class _Sync:
                 result.version = next_number
                 result.created_version = True
             else:
-                result.chunks = head.chunks if head else 0
+                result.chunks = opened.head_chunks
                 if doc_states:
                     self.catalog.update_documents(
                         generation.id, [_replace_version(s, head_number) for s in doc_states]
@@ -217,8 +303,8 @@ class _Sync:
 
     # -- listing ---------------------------------------------------------------------------
 
-    def _list_sources(self) -> list[_Listed]:
-        listed: list[_Listed] = []
+    def _list_sources(self) -> list[ListedDocument]:
+        listed: list[ListedDocument] = []
         for source_name in self.config.sources:
             connector, options = self.project.connector_for(source_name)
             seen: set[str] = set()
@@ -226,15 +312,15 @@ class _Sync:
                 if document.doc_id in seen:
                     continue  # a connector listing a document twice must not index it twice
                 seen.add(document.doc_id)
-                listed.append(_Listed(source_name, document))
+                listed.append(ListedDocument(source_name, document))
         return listed
 
     # -- parse and chunk (background thread) -------------------------------------------------
 
     def _prepare_in_background(
-        self, candidates: Sequence[_Listed], known: dict[tuple[str, str], DocumentState], chunker: Any
-    ) -> Iterator[_Outcome]:
-        outcomes: queue.Queue[_Outcome | BaseException | None] = queue.Queue(maxsize=64)
+        self, candidates: Sequence[ListedDocument], known: dict[tuple[str, str], DocumentState], chunker: Any
+    ) -> Iterator[DocumentOutcome]:
+        outcomes: queue.Queue[DocumentOutcome | BaseException | None] = queue.Queue(maxsize=64)
         stop = threading.Event()
 
         def work() -> None:
@@ -266,8 +352,8 @@ class _Sync:
                     worker.join(timeout=0.05)
 
     def _prepare(
-        self, item: _Listed, known: dict[tuple[str, str], DocumentState], chunker: Any
-    ) -> _Outcome:
+        self, item: ListedDocument, known: dict[tuple[str, str], DocumentState], chunker: Any
+    ) -> DocumentOutcome:
         from ragops.parse import parse_document
 
         document = item.document
@@ -275,32 +361,32 @@ class _Sync:
         try:
             content = document.load()
         except Exception as exc:
-            return _Outcome(item, "quarantined",
+            return DocumentOutcome(item, "quarantined",
                             reason=f"unreadable: {exc.__class__.__name__}: {exc}")
         digest = hashlib.sha256(content).hexdigest()
         previous = known.get((item.source, document.doc_id))
         if previous is not None and previous.content_sha256 == digest:
-            return _Outcome(item, "touched", content_sha256=digest)
+            return DocumentOutcome(item, "touched", content_sha256=digest)
         try:
             parsed = parse_document(content, document.filename, document.mime_type)
         except ParseError as exc:
-            return _Outcome(item, "quarantined", content_sha256=digest, reason=str(exc))
+            return DocumentOutcome(item, "quarantined", content_sha256=digest, reason=str(exc))
         except Exception as exc:  # a parser bug must not end the run: quarantine with the cause
-            return _Outcome(item, "quarantined", content_sha256=digest,
+            return DocumentOutcome(item, "quarantined", content_sha256=digest,
                             reason=f"parser failed: {exc.__class__.__name__}: {exc}")
         metadata = {**dict(document.metadata), "filename": document.filename}
         chunks = chunker.split(item.source, document.doc_id, parsed.text, metadata)
         self.timings["parse"] += time.perf_counter() - started
         if not chunks:
-            return _Outcome(item, "quarantined", content_sha256=digest,
+            return DocumentOutcome(item, "quarantined", content_sha256=digest,
                             reason="no text left after parsing (empty document)")
-        return _Outcome(item, "indexed", content_sha256=digest, chunks=chunks)
+        return DocumentOutcome(item, "indexed", content_sha256=digest, chunks=chunks)
 
     # -- applying one document -------------------------------------------------------------
 
     def _apply(
         self,
-        outcome: _Outcome,
+        outcome: DocumentOutcome,
         previous: DocumentState | None,
         writer: _PointWriter,
         next_number: int,
