@@ -13,7 +13,9 @@ HNSW is forced on at every size (``full_scan_threshold`` and ``indexing_threshol
 because with qdrant's defaults segments below ~10 MB of vectors are searched exactly anyway.
 Each size also runs with the configuration ragops' EdgeStore creates, to show what users get.
 
-Run (about 2 minutes on 2 cores; embeddings are cached in ``--cache-dir``)::
+A larger corpus is approximated by jittered copies of the real embeddings (``--proxy-n``).
+
+Run (about 70 s to embed on 2 cores, cached in ``--cache-dir``; then about 1 minute)::
 
     HF_HUB_OFFLINE=1 python benchmarks/bench_hnsw_recall.py --n 8000 --queries 300
 

@@ -104,7 +104,7 @@ def make_docx(path: Path) -> bytes:
     for row, cells in zip(table.rows, [("Region", "Revenue"), ("EMEA", "42")], strict=True):
         for cell, value in zip(row.cells, cells, strict=True):
             cell.text = value
-    document.save(path)
+    document.save(str(path))
     return path.read_bytes()
 
 
@@ -152,7 +152,7 @@ def test_rendered_text_feeds_a_markdown_header_splitter(tmp_path: Path) -> None:
     doc = parse_file(tmp_path, "guide.md", MARKDOWN.encode())
     nodes = MarkdownNodeParser().get_nodes_from_documents([Document(text=doc.text)])
 
-    assert [node.text.splitlines()[0] for node in nodes] == [
+    assert [node.get_content().splitlines()[0] for node in nodes] == [
         "# Install guide",
         "## Requirements",
         "## Usage",

@@ -21,8 +21,9 @@ ragops owns the state: it compares ``version`` markers with what it indexed last
 ``load()`` only for new or changed documents, confirms a change by content hash, and treats a
 document that is no longer yielded as deleted (only when the listing finished without error).
 
-Connectors live in ``connectors/<name>/__init__.py``: the built-ins ship in the ``connectors``
-package beside ragops; a project's own are loaded from its ``connectors/`` folder.
+Connectors live in ``connectors/<name>/__init__.py``: the built-ins ship in the repository's
+``connectors/`` folder, installed as the ``ragops_connectors`` package; a project's own are
+loaded by path from its ``connectors/`` folder.
 """
 
 from __future__ import annotations
@@ -183,10 +184,10 @@ def connector(name: str | None = None) -> Callable[[Callable[..., Iterator[Sourc
 
 def discover_connectors(project_dir: Path | None = None) -> dict[str, Connector]:
     """Import the built-in connectors and those in ``project_dir/connectors/``; return them all."""
-    import connectors as builtin_package  # the built-ins, installed beside ragops
+    import ragops_connectors as builtin_package  # connectors/ in the repository
 
     for module in pkgutil.iter_modules(builtin_package.__path__):
-        importlib.import_module(f"connectors.{module.name}")
+        importlib.import_module(f"ragops_connectors.{module.name}")
     builtin_dirs = {Path(p).resolve() for p in builtin_package.__path__}
     if project_dir is not None:
         folder = (project_dir / "connectors").resolve()

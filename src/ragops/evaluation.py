@@ -13,7 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["EvalRun", "evaluate_index"]
 
-#: Cutoffs always reported (the eval set's own k is added).
+#: Cutoffs always reported (the eval set's own k is added); MRR and the ragas metrics read the
+#: top max(cutoffs) hits.
 DEFAULT_CUTOFFS = (1, 5, 10)
 
 
@@ -74,7 +75,7 @@ def evaluate_index(
     for eval_set in eval_sets:
         samples = load_eval_set(project.config.eval_path(eval_set))
         cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
-        report = run_retrieval_eval(samples, search, k=eval_set.k, ks=cutoffs,
+        report = run_retrieval_eval(samples, search, k=max(cutoffs), ks=cutoffs,
                                     dataset_name=eval_set.name)
         project.catalog.record_eval(
             index, version, eval_set.name, eval_set.k, report.metrics, report.to_dict(),

@@ -344,9 +344,7 @@ def _detect_file_type(content: bytes, filename: str, mime_type: str | None) -> F
         raise _error(filename, "file type could not be determined", exc) from exc
 
 
-def _preflight(
-    content: bytes, filename: str, file_type: FileType
-) -> tuple[bytes, str | None]:
+def _preflight(content: bytes, filename: str, file_type: FileType) -> tuple[bytes, str | None]:
     """Refuse input unstructured would mishandle; return the content and its text encoding.
 
     unstructured returns zero elements, without an error, for a password-protected PDF, tries
@@ -359,11 +357,7 @@ def _preflight(
     if name == "EMPTY":
         raise _error(filename, "file is empty")
     if not file_type.is_partitionable:
-        raise _error(
-            filename,
-            f"file type {ext or '(no extension)'} is not supported "
-            f"(detected as {file_type.mime_type})",
-        )
+        raise _error(filename, _unsupported_reason(ext, file_type))
     if file_type.partitioner_shortname == "audio":
         raise _error(
             filename,
@@ -392,6 +386,16 @@ def _preflight(
     if encoding is not None and encoding.startswith(("utf-16", "utf-32")):
         return content.decode(encoding).encode("utf-8"), "utf-8"
     return content, encoding
+
+
+def _unsupported_reason(ext: str, file_type: FileType) -> str:
+    """Why a file whose detected type unstructured cannot partition is refused."""
+    from unstructured.file_utils.model import FileType
+
+    claimed = FileType.from_extension(ext) if ext else None
+    if claimed is not None and claimed.is_partitionable:
+        return f"{_not_a_valid(ext)} (its content is {file_type.mime_type})"
+    return f"file type {ext or '(no extension)'} is not supported ({file_type.mime_type})"
 
 
 def _check_pdf(content: bytes, filename: str) -> None:
@@ -428,10 +432,10 @@ def _text_encoding(content: bytes, filename: str) -> str | None:
             raise _not_text(filename, f"starts with a {encoding} byte-order mark but is not")
     sample = content[:8192]
     if b"\x00" in sample:  # -- before UTF-8: UTF-16 ASCII is valid UTF-8, NULs and all --
-        encoding = _utf16_without_bom(content)
-        if encoding is None:
+        utf16 = _utf16_without_bom(content)
+        if utf16 is None:
             raise _not_text(filename, "contains NUL bytes")
-        return encoding
+        return utf16
     if _decodes(content, "utf-8"):
         return "utf-8"
     control = sum(1 for byte in sample if byte in _CONTROL_BYTES)
@@ -519,12 +523,12 @@ def _reason_for(exc: Exception, file_type: FileType, filename: str) -> str:
     if name in ("PDFSyntaxError", "PSEOF", "PSSyntaxError", "PDFNoValidXRef"):
         return "PDF is damaged or truncated"
     if name == "UnprocessableEntityError" or isinstance(exc, UnicodeDecodeError):
-        return "not valid UTF-8/UTF-16 text (the encoding could not be determined; save it as UTF-8)"
+        return "not valid UTF-8/UTF-16 text (the encoding could not be detected; save as UTF-8)"
     if isinstance(exc, FileNotFoundError) and "soffice" in message:
         return f"file type {ext} needs LibreOffice (`soffice`) which is not installed"
-    if isinstance(exc, zipfile.BadZipFile | KeyError) or name == "PackageNotFoundError":
-        if file_type.name in _ZIP_FILE_TYPES:
-            return _not_a_valid(ext)
+    damaged_zip = isinstance(exc, zipfile.BadZipFile | KeyError) or name == "PackageNotFoundError"
+    if damaged_zip and file_type.name in _ZIP_FILE_TYPES:
+        return _not_a_valid(ext)
     if name == "XMLSyntaxError":
         return f"malformed {ext} (XML syntax error)"
     if name in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
@@ -640,10 +644,7 @@ def _looks_like_prose(text: str) -> bool:
     letters = sum(1 for char in text if char.isalpha())
     visible = sum(1 for char in text if not char.isspace())
     return (
-        len(text.split()) >= 3
-        and visible > 0
-        and letters / visible >= 0.5
-        and not text.isupper()
+        len(text.split()) >= 3 and visible > 0 and letters / visible >= 0.5 and not text.isupper()
     )
 
 

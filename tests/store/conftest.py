@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-try:  # the package is normally installed (pip install -e .); fall back to the src layout
-    import ragops  # noqa: F401
-except ImportError:  # pragma: no cover - depends on how the checkout was set up
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-from ragops.store.base import VectorStore  # noqa: E402
+from ragops.store.base import VectorStore
 
 ADAPTERS = ["edge", "client"]
 

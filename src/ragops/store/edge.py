@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -130,7 +131,7 @@ def _own_command_line() -> str:
         cmd = " ".join(part.decode("utf-8", "replace") for part in raw.split(b"\0") if part)
     except OSError:
         cmd = " ".join([sys.executable, *sys.argv])
-    return cmd[:500]
+    return " ".join(cmd.split())[:500]  # one line, even for `python -c "<script>"`
 
 
 class _ProcessLock:
@@ -141,8 +142,10 @@ class _ProcessLock:
     """
 
     def __init__(self, fd: int, lock_path: Path) -> None:
-        self._fd: int | None = fd
         self.lock_path = lock_path
+        # Closing the file releases the lock: on release(), or when a store is dropped unclosed.
+        self._finalizer = weakref.finalize(self, os.close, fd)
+        self._fd: int | None = fd
 
     @classmethod
     def acquire(cls, store_dir: Path) -> _ProcessLock:
@@ -177,7 +180,7 @@ class _ProcessLock:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        self._finalizer()
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
@@ -203,7 +206,9 @@ def _locked_message(store_dir: Path, holder: Mapping[str, Any]) -> str:
             "share one instance"
         )
     elif pid is not None:
-        who = f"another process, PID {pid} (`{holder.get('command', '?')}`"
+        command = str(holder.get("command", "?"))
+        command = command if len(command) <= 200 else command[:199] + "…"
+        who = f"another process, PID {pid} (`{command}`"
         who += f", since {holder['since']})" if holder.get("since") else ")"
     else:
         who = "another process (it did not record its PID yet)"

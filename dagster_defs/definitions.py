@@ -1,0 +1,78 @@
+"""The one place that assembles the code location: assets, checks, job, resource, executor.
+
+``build_definitions`` reads ``ragops.yaml`` and makes, for every source ``S`` and index ``I``::
+
+    S/documents → I/chunks → I/index_version → I/eval → I/production
+                                                 └ check gates_pass (blocking)
+
+and one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does). Steps run
+in one process (``in_process_executor``): the embedded Qdrant engine is single-process, and a
+process per step costs 7-10 s here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_defs.assets import (
+    chunks_asset,
+    eval_asset,
+    gates_check,
+    index_version_asset,
+    production_asset,
+    source_documents_asset,
+)
+from dagster_defs.resources import RagopsResource
+
+__all__ = ["MAIN_JOB", "build_definitions"]
+
+MAIN_JOB = "ragops_main_job"
+
+
+def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
+    """Definitions for the project of ``config_path`` (default: $RAGOPS_CONFIG, ./ragops.yaml).
+
+    The configuration is checked fully here (connectors, their options, eval set paths), so a
+    bad ``ragops.yaml`` fails when the code location loads, naming the key and the fix.
+    """
+    from ragops.config import find_config
+    from ragops.project import Project
+
+    path = find_config(config_path)
+    project = Project.open(path)  # validates; opens neither the catalog nor the store
+    try:
+        config = project.config
+    finally:
+        project.close()
+
+    assets: list[dg.AssetsDefinition] = [
+        source_documents_asset(name, source.connector) for name, source in config.sources.items()
+    ]
+    checks: list[dg.AssetChecksDefinition] = []
+    for name, index in config.indexes.items():
+        assets += [
+            chunks_asset(name, list(index.sources)),
+            index_version_asset(name),
+            eval_asset(name),
+            production_asset(name),
+        ]
+        checks.append(gates_check(name))
+
+    main_job = dg.define_asset_job(
+        MAIN_JOB,
+        selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
+        description=(
+            "Sync every index, evaluate its newest version and promote it to production when "
+            "its gates pass: `ragops run`, one asset at a time."
+        ),
+    )
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=[main_job],
+        resources={"ragops": RagopsResource(config_path=str(path))},
+        executor=dg.in_process_executor,
+    )

@@ -1,0 +1,104 @@
+"""The ragops command line, run as a user runs it: a real process, stdout parsed as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_project
+
+
+def ragops(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ragops.cli", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=600,
+    )
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # the whole of stdout is one JSON document
+
+
+def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
+    target = tmp_path / "new-project"
+    result = ragops("init", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for expected in ("ragops.yaml", "connectors/example_notes/__init__.py", "evals/starter.jsonl",
+                     "prompts/answer.txt", "docs/welcome.md", ".gitignore"):
+        assert (target / expected).is_file(), expected
+    assert "#" in (target / "ragops.yaml").read_text(), "the configuration is commented"
+    summary = as_json(ragops("run", "--json", cwd=target))
+    [docs] = summary["indexes"]
+    assert docs["sync"]["version"] == 1 and docs["promoted"]
+    assert docs["sample_search"]["hits"][0]["doc_id"] == "welcome.md"
+    again = ragops("init", str(target), cwd=tmp_path)
+    assert again.returncode == 1 and "not empty" in again.stderr
+
+
+def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p")
+    cwd = path.parent
+    synced = as_json(ragops("sync", "--json", cwd=cwd))
+    [docs] = synced["indexes"]
+    assert set(docs) >= {"index", "version", "generation", "documents", "chunks", "embedded",
+                         "points_written", "seconds"}
+    assert set(docs["documents"]) >= {"seen", "new", "changed", "deleted", "quarantined"}
+    assert docs["version"] == 1 and docs["documents"]["new"] == 4
+
+    no_env = ragops("search", "docs", "tides", "--json", cwd=cwd)
+    assert no_env.returncode == 1
+    assert json.loads(no_env.stdout)["error"]["type"] == "IndexNotFoundError"
+
+    evals = as_json(ragops("eval", "docs", "--json", cwd=cwd))
+    assert evals["evals"][0]["metrics"]["recall@5"] == pytest.approx(1.0)
+    assert ragops("promote", "docs", "1", cwd=cwd).returncode == 0
+
+    (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
+    env = {"RAGOPS_CONFIG": str(path)}
+    assert as_json(ragops("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"] == 2
+    assert ragops("promote", "docs", "2", "--force", "--reason", "demo", cwd=cwd).returncode == 0
+
+    hits = as_json(ragops("search", "docs", "what do bees make?", "-k", "2", "--json", cwd=cwd))
+    assert hits["version"] == 2 and hits["hits"][0]["doc_id"] == "bees.md"
+    pinned = as_json(ragops("search", "docs", "what do bees make?", "--version", "1", "--json", cwd=cwd))
+    assert "bees.md" not in {h["doc_id"] for h in pinned["hits"]}
+    filtered = as_json(ragops("search", "docs", "bread", "--filter", "doc_id=rollback.md", "--json", cwd=cwd))
+    assert {h["doc_id"] for h in filtered["hits"]} == {"rollback.md"}
+
+    assert ragops("rollback", "docs", cwd=cwd).returncode == 0
+    versions = as_json(ragops("versions", "docs", "--json", cwd=cwd))["versions"]
+    assert [(v["version"], v["environments"]) for v in versions] == [(1, ["production"]), (2, [])]
+    history = as_json(ragops("history", "docs", "--json", cwd=cwd))["history"]
+    assert [h["action"] for h in history] == ["promote", "promote", "rollback"]
+    assert history[1]["forced"] is False and history[1]["reason"] == "demo"
+
+
+def test_quarantine_lists_reasons(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p")
+    (path.parent / "docs" / "locked.pdf").write_bytes(b"%PDF-1.7\n garbage")
+    as_json(ragops("sync", "--json", cwd=path.parent))
+    rows = as_json(ragops("quarantine", "docs", "--json", cwd=path.parent))["quarantined"]
+    assert [r["doc_id"] for r in rows] == ["locked.pdf"] and rows[0]["reason"]
+
+
+def test_bad_config_fails_before_work_with_key_value_and_fix(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p")
+    path.write_text(path.read_text().replace("kind: sentence", "kind: sentances"))
+    result = ragops("sync", "--json", cwd=path.parent)
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "ConfigError"
+    assert "indexes.docs.chunker.kind = 'sentances'" in error["message"]
+    assert not (path.parent / ".ragops").exists()
+
+
+def test_missing_config_explains_how_to_find_one(tmp_path: Path) -> None:
+    result = ragops("versions", "docs", cwd=tmp_path, env={"RAGOPS_CONFIG": ""})
+    assert result.returncode == 1
+    assert "ragops init" in result.stderr and "--config" in result.stderr

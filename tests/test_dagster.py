@@ -1,0 +1,300 @@
+"""The Dagster code location: real Dagster runs on a tiny project, no mocks.
+
+Each run materializes the whole graph in-process (a few seconds each on 2 cores); the
+``ragops ui`` end-to-end test starts ``dagster dev`` and is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from dagster_defs import MAIN_JOB, build_definitions
+from tests.conftest import write_project
+
+SOURCE_KEYS = [["docs", "documents"]]
+LINEAGE = {  # asset → its upstream assets
+    ("docs", "documents"): set(),
+    ("docs", "chunks"): {("docs", "documents")},
+    ("docs", "index_version"): {("docs", "chunks")},
+    ("docs", "eval"): {("docs", "index_version")},
+    ("docs", "production"): {("docs", "eval")},
+}
+
+
+def _open(path: Path) -> Any:
+    from ragops.project import Project
+
+    return Project.open(path)
+
+
+def _materialize_all(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*defs.assets, *defs.asset_checks],  # type: ignore[list-item]
+        resources=defs.resources, instance=instance, raise_on_error=False,
+    )
+
+
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Materialization metadata of the run, by asset key path, as plain values."""
+    return {
+        tuple(event.asset_key.path): {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+
+
+def _data_version(result: dg.ExecuteInProcessResult, *key: str) -> str:
+    [event] = [e for e in result.get_asset_materialization_events()
+               if e.asset_key == dg.AssetKey(list(key))]
+    return str(event.materialization.tags["dagster/data_version"])
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    return {c.check_name: c for c in result.get_asset_check_evaluations()}
+
+
+def test_materialize_builds_evaluates_and_promotes(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project")
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = _materialize_all(defs, instance)
+    assert first.success
+    meta = _metadata(first)
+    assert set(meta) == set(LINEAGE)
+    assert meta["docs", "documents"]["documents"] == 4
+    assert meta["docs", "documents"]["bytes"] > 0
+    assert meta["docs", "chunks"]["parsed"] == 4
+    assert meta["docs", "chunks"]["chunks"] > 0
+    built = meta["docs", "index_version"]
+    assert built["version"] == 1 and built["created_version"] is True
+    assert built["new"] == 4 and built["embedded"] > 0
+    assert built["collection"].startswith("docs__") and len(built["fingerprint"]) == 64
+    assert meta["docs", "eval"]["version"] == 1
+    assert 0.0 <= meta["docs", "eval"]["questions/recall@5"] <= 1.0
+    assert meta["docs", "production"]["promoted"] is True
+    assert meta["docs", "production"]["version"] == 1
+    assert _checks(first)["gates_pass"].passed
+    with _open(path) as project:
+        assert [v.number for v in project.catalog.versions("docs")] == [1]
+        assert project.catalog.environments("docs")["production"].version == 1
+        assert project.catalog.eval_results("docs", 1)
+        staging = project.config.data_path / "staging" / "docs"
+    assert not staging.exists(), "the index_version step clears the staged changes"
+
+    # No source change: the listing hashes the same, nothing is embedded, no new version.
+    second = _materialize_all(defs, instance)
+    assert second.success
+    meta2 = _metadata(second)
+    assert _data_version(second, "docs", "documents") == _data_version(first, "docs", "documents")
+    assert meta2["docs", "index_version"]["embedded"] == 0
+    assert meta2["docs", "index_version"]["created_version"] is False
+    assert meta2["docs", "index_version"]["version"] == 1
+    assert meta2["docs", "production"]["promoted"] is False
+
+    # One document changes: version 2 is built (only that document embedded) and promoted.
+    doc = tmp_path / "project" / "docs" / "rollback.md"
+    doc.write_text(doc.read_text() + "\nRollback is audited in the catalog history.\n")
+    third = _materialize_all(defs, instance)
+    assert third.success
+    meta3 = _metadata(third)
+    assert meta3["docs", "index_version"]["version"] == 2
+    assert meta3["docs", "index_version"]["changed"] == 1
+    assert 0 < meta3["docs", "index_version"]["embedded"] <= meta["docs", "index_version"]["embedded"]
+    assert _data_version(third, "docs", "documents") != _data_version(first, "docs", "documents")
+    assert meta3["docs", "production"]["previous_version"] == 1
+    assert meta3["docs", "production"]["version"] == 2
+    with _open(path) as project:
+        assert [v.number for v in project.catalog.versions("docs")] == [1, 2]
+        assert project.catalog.environments("docs")["production"].version == 2
+        assert project.catalog.eval_results("docs", 2)
+
+
+def test_failing_gate_blocks_promotion(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project", gates=["recall@5 >= 1.01"])
+    defs = build_definitions(str(path))
+    job = defs.resolve_job_def(MAIN_JOB)
+
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+    assert not result.success
+    check = _checks(result)["gates_pass"]
+    assert check.passed is False
+    assert "recall@5 >= 1.01" in check.metadata
+    assert "fails" in check.metadata["recall@5 >= 1.01"].value
+    meta = _metadata(result)
+    assert ("docs", "eval") in meta, "the version is built and evaluated"
+    assert ("docs", "production") not in meta, "the blocking check stops the promotion step"
+    failed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"}
+    assert failed == {"docs__eval_gates_pass"}
+    with _open(path) as project:
+        assert [v.number for v in project.catalog.versions("docs")] == [1]
+        assert project.catalog.eval_results("docs", 1)
+        assert "production" not in project.catalog.environments("docs")
+
+
+def test_definitions_load_with_the_expected_lineage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_project(tmp_path / "project")
+    defs = build_definitions(str(path))
+    dg.Definitions.validate_loadable(defs)
+
+    graph = defs.resolve_asset_graph()
+    keys = {tuple(key.path) for key in graph.get_all_asset_keys()}
+    assert keys == set(LINEAGE)
+    for key, parents in LINEAGE.items():
+        node = graph.get(dg.AssetKey(list(key)))
+        assert {tuple(p.path) for p in node.parent_keys} == parents, key
+        assert node.description, f"{key} has no description"
+        assert node.group_name == ("sources" if key[1] == "documents" else "index_docs")
+    assert "promotion step" in graph.get(dg.AssetKey(["docs", "production"])).description
+
+    specs = [spec for checks in defs.asset_checks for spec in checks.check_specs]  # type: ignore[union-attr]
+    assert [(s.asset_key, s.name, s.blocking) for s in specs] == [
+        (dg.AssetKey(["docs", "eval"]), "gates_pass", True)
+    ]
+    job = defs.resolve_job_def(MAIN_JOB)
+    assert job.executor_def is dg.in_process_executor
+    assert defs.executor is dg.in_process_executor
+    assert {tuple(k.path) for k in job.asset_layer.executable_asset_keys} == set(LINEAGE)
+
+    # `dagster dev -m dagster_defs` finds `defs` through $RAGOPS_CONFIG.
+    import dagster_defs
+
+    monkeypatch.setenv("RAGOPS_CONFIG", str(path))
+    loaded = dagster_defs.defs
+    assert isinstance(loaded, dg.Definitions)
+    assert {tuple(k.path) for k in loaded.resolve_asset_graph().get_all_asset_keys()} == keys
+
+
+def test_bad_config_fails_when_the_code_location_loads(tmp_path: Path) -> None:
+    from ragops.errors import ConfigError
+
+    path = write_project(tmp_path / "project")
+    path.write_text(path.read_text().replace("root: docs", "root: docs\n    recursive: true"))
+    with pytest.raises(ConfigError, match="sources.docs.recursive"):
+        build_definitions(str(path))
+
+
+# -- ragops ui, end to end ----------------------------------------------------------------------
+
+LINEAGE_QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _graphql(port: int, query: str) -> dict[str, Any]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with opener.open(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc), in case one left the process group."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> set[int]:
+    """dagster dev ignores SIGINT/SIGTERM from a non-interactive shell: kill the whole tree.
+
+    Returns the pids killed besides ``process`` itself.
+    """
+    stragglers = _descendants(process.pid)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in stragglers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=30)
+    return stragglers
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    # Keep the instance offline: no telemetry (see docs/dagster.md).
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    port = _free_port()
+    ragops = Path(sys.executable).with_name("ragops")
+    env = dict(os.environ, DAGSTER_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1")
+    env.pop("RAGOPS_CONFIG", None)
+    log = (tmp_path / "ui.log").open("wb")
+    process = subprocess.Popen(
+        [str(ragops), "--config", str(path), "ui", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        nodes: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
+            try:
+                nodes = _graphql(port, LINEAGE_QUERY)["data"]["assetNodes"]
+            except (urllib.error.URLError, ConnectionError, TimeoutError, KeyError, TypeError):
+                nodes = []
+            if nodes:
+                break
+            time.sleep(1.0)
+        assert nodes, "no lineage within 90 s:\n" + (tmp_path / "ui.log").read_text()[-3000:]
+        edges = {
+            tuple(node["assetKey"]["path"]): {tuple(dep["path"]) for dep in node["dependencyKeys"]}
+            for node in nodes
+        }
+        assert edges == LINEAGE
+    finally:
+        children = _stop(process)
+        log.close()
+    assert children, "dagster dev runs the webserver and the daemon as child processes"
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)]
