@@ -291,7 +291,10 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out["total_s"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(out, indent=2))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.common import save
+
+    save("hnsw_recall", out)
 
 
 if __name__ == "__main__":

@@ -237,7 +237,9 @@ def gates_check(index: str) -> dg.AssetChecksDefinition:
         if not results:
             description = "no gates configured: every version may be promoted"
         elif failing:
-            description = f"{len(failing)} of {len(results)} gate(s) fail on version {latest.number}"
+            description = (
+                f"{len(failing)} of {len(results)} gate(s) fail on version {latest.number}"
+            )
         else:
             description = f"all {len(results)} gate(s) pass on version {latest.number}"
         return dg.AssetCheckResult(passed=not failing, metadata=metadata, description=description)

@@ -1,0 +1,2 @@
+-- Two databases: the ragops catalog and Dagster's own storage.
+CREATE DATABASE dagster OWNER ragops;
