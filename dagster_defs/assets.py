@@ -65,18 +65,18 @@ def source_documents_asset(source: str, connector: str) -> dg.AssetsDefinition:
         ),
     )
     def _documents(ragops: RagopsResource) -> dg.MaterializeResult:
+        listing: dict[str, tuple[str, Any]] = {}
         with ragops.open() as project:
             connector_, options = project.connector_for(source)
-            listing = sorted(
-                (document.doc_id, document.version, document.metadata.get("bytes"))
-                for document in connector_.iter_documents(source, options, project.root)
-            )
+            for document in connector_.iter_documents(source, options, project.root):
+                size = document.metadata.get("bytes")  # reported by the filesystem connector
+                listing.setdefault(document.doc_id, (document.version, size))  # first one wins
         digest = hashlib.sha256()
-        for doc_id, marker, _size in listing:
+        for doc_id, (marker, _size) in sorted(listing.items()):
             digest.update(f"{doc_id}\0{marker}\n".encode())
-        sizes = [size for *_, size in listing if isinstance(size, int)]
+        sizes = [size for _marker, size in listing.values() if isinstance(size, int)]
         metadata: dict[str, Any] = {
-            "documents": dg.MetadataValue.int(len({doc_id for doc_id, *_ in listing})),
+            "documents": dg.MetadataValue.int(len(listing)),
             "connector": connector,
         }
         if len(sizes) == len(listing):  # only when the connector reports every size

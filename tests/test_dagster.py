@@ -197,6 +197,12 @@ def test_bad_config_fails_when_the_code_location_loads(tmp_path: Path) -> None:
 # -- ragops ui, end to end ----------------------------------------------------------------------
 
 LINEAGE_QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+LAUNCH_MAIN_JOB = (
+    "mutation { launchRun(executionParams: {selector: {repositoryLocationName: \"dagster_defs\", "
+    f"repositoryName: \"__repository__\", jobName: \"{MAIN_JOB}\"}}}}) {{ __typename "
+    "... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"
+)
+RUN_STATUS = '{ runOrError(runId: "%s") { ... on Run { status } } }'
 
 
 def _free_port() -> int:
@@ -258,7 +264,7 @@ def _stop(process: subprocess.Popen[bytes]) -> set[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     path = write_project(tmp_path / "project")
     home = tmp_path / "dagster_home"
@@ -292,6 +298,19 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
             for node in nodes
         }
         assert edges == LINEAGE
+
+        # A run launched from the UI (its own process, in-process executor) builds and promotes.
+        launched = _graphql(port, LAUNCH_MAIN_JOB)["data"]["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        status = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status = _graphql(port, RUN_STATUS % run_id)["data"]["runOrError"]["status"]
+            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+                break
+            time.sleep(1.0)
+        assert status == "SUCCESS", (tmp_path / "ui.log").read_text()[-3000:]
     finally:
         children = _stop(process)
         log.close()
@@ -300,3 +319,5 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in children if _alive(pid)]
+    with _open(path) as project:
+        assert project.catalog.environments("docs")["production"].version == 1

@@ -8,6 +8,7 @@ content yields the same ids and never duplicates vectors.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -61,17 +62,21 @@ class Chunker:
         tokenizer: Callable[[str], list[Any]],
         max_tokens: int,
     ) -> None:
-        from llama_index.core.node_parser import SentenceSplitter
-
         size = max_tokens if config.chunk_size == "auto" else min(int(config.chunk_size), max_tokens)
         overlap = min(config.chunk_overlap, size // 4)
         self.config = config
         self._tokenizer = tokenizer
         self.chunk_size = size
         self.chunk_overlap = overlap
-        self._splitter = SentenceSplitter(
-            chunk_size=size, chunk_overlap=overlap, tokenizer=tokenizer
-        )
+
+    @functools.cached_property
+    def _splitter(self) -> Any:
+        """LlamaIndex's SentenceSplitter, built on first use (importing LlamaIndex takes ~1 s,
+        which a sync with nothing to chunk should not pay)."""
+        from llama_index.core.node_parser import SentenceSplitter
+
+        return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
+                                tokenizer=self._tokenizer)
 
     def settings(self) -> dict[str, Any]:
         """What changes the chunks (part of the index spec fingerprint)."""

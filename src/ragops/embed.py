@@ -7,6 +7,7 @@ It sits below both ingest (chunks) and retrieval (queries). The model is found b
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -146,9 +147,12 @@ class Embedder:
     Loading is lazy and thread-safe; :attr:`calls` counts texts sent through the model.
     """
 
-    def __init__(self, config: EmbeddingConfig, base: Path | None = None) -> None:
+    def __init__(
+        self, config: EmbeddingConfig, base: Path | None = None, cache_dir: Path | None = None
+    ) -> None:
         self.config = config
         self.path = resolve_model_path(config.model, base)
+        self._info_cache = cache_dir / "model-info.json" if cache_dir else None
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.texts_embedded = 0
@@ -180,6 +184,40 @@ class Embedder:
 
     @functools.cached_property
     def info(self) -> ModelInfo:
+        """The model's identity. Read from the cache when the model files are unchanged, so
+        a sync with nothing to embed never loads the model."""
+        key = self._cache_key()
+        cached = self._read_info_cache().get(key)
+        if cached is not None:
+            return ModelInfo(**cached)
+        info = self._measure_info()
+        if self._info_cache is not None:
+            entries = self._read_info_cache()
+            entries[key] = dataclasses.asdict(info)
+            self._info_cache.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._info_cache.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(entries, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, self._info_cache)
+        return info
+
+    def _cache_key(self) -> str:
+        files = [
+            (p.relative_to(self.path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file() and p.suffix in _WEIGHT_SUFFIXES
+        ]
+        blob = json.dumps([str(self.path), files, self.config.model_dump(mode="json")])
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _read_info_cache(self) -> dict[str, Any]:
+        if self._info_cache is None or not self._info_cache.is_file():
+            return {}
+        try:
+            return dict(json.loads(self._info_cache.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}  # a damaged cache is only a slower start
+
+    def _measure_info(self) -> ModelInfo:
         model = self.model
         get_dimension = getattr(model, "get_embedding_dimension", None) or (
             model.get_sentence_embedding_dimension

@@ -100,7 +100,9 @@ class Project:
         key = settings.model_dump_json()
         with self._lock:
             if key not in self._embedders:
-                self._embedders[key] = Embedder(settings, base=self.root)
+                self._embedders[key] = Embedder(
+                    settings, base=self.root, cache_dir=self.config.data_path / "cache"
+                )
             return self._embedders[key]
 
     def chunker(self, index_name: str) -> Chunker:
