@@ -6,7 +6,7 @@ past ``--timeout`` has its worker killed (outcome "timeout") and a fresh worker 
 
 Usage::
 
-    python benchmarks/parse_corpus.py                       # ../shared/data/unstructured-example-docs
+    python benchmarks/parse_corpus.py               # ../shared/data/unstructured-example-docs
     python benchmarks/parse_corpus.py ../shared/data/hf-hub-docs/docs --limit 60 --sample
     python benchmarks/parse_corpus.py DIR --text-classification nlp --json out.json
 
@@ -178,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if summary["counts"].get("crashed", 0) == 0 else 1
 
 
-def summarize(
-    results: list[dict[str, Any]], wall_s: float, warmups: list[float]
-) -> dict[str, Any]:
+def summarize(results: list[dict[str, Any]], wall_s: float, warmups: list[float]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for result in results:
         counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1

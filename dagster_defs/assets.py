@@ -143,7 +143,10 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             folder = staging_dir(project.config.data_path, index)
             result = sync_index(project, index, staged=read_staged(folder))
             clear_staged(folder)
-            fingerprint = project.index_spec(index).fingerprint
+            fingerprint = next(  # from the catalog: a no-op sync never loads the model
+                (g.fingerprint for g in project.catalog.generations(index)
+                 if g.collection == result.collection), result.generation,
+            )
         data = result.to_dict()
         docs = data["documents"]
         metadata: dict[str, Any] = {

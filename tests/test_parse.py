@@ -134,6 +134,18 @@ def test_markdown_keeps_headings_lists_and_fenced_code(tmp_path: Path) -> None:
     assert doc.mime_type == "text/markdown"
 
 
+def test_markdown_that_libmagic_calls_javascript_is_still_markdown(tmp_path: Path) -> None:
+    page = (
+        "# Build an app\n\nWe use `import` here.\n\n"
+        "```javascript\nimport express from 'express';\nconst app = express();\n"
+        "app.listen(3000);\n```\n"
+    )
+    doc = parse_file(tmp_path, "app.md", page.encode())
+
+    assert doc.text.startswith("# Build an app\n")
+    assert "partition_md" in doc.parser
+
+
 def test_fast_and_nlp_classification_render_the_same_markdown(tmp_path: Path) -> None:
     fast = parse_file(tmp_path, "guide.md", MARKDOWN.encode(), text_classification="fast")
     nlp = parse_file(tmp_path, "guide.md", MARKDOWN.encode(), text_classification="nlp")
@@ -332,6 +344,31 @@ def test_configure_offline_sets_the_environment_and_is_idempotent() -> None:
 
     for name in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS", "HF_HUB_OFFLINE"):
         assert os.environ[name].strip()
+
+
+def test_parsing_attempts_no_network_call(
+    tmp_path: Path, text_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """unstructured swallows failed telemetry calls, so a blocked socket alone proves nothing."""
+    import urllib.request
+
+    import requests
+
+    calls: list[str] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        calls.append(repr(args[:3]))
+        raise OSError("network call during parsing")
+
+    monkeypatch.setattr(requests.sessions.Session, "request", record)
+    monkeypatch.setattr(urllib.request, "urlopen", record)
+
+    parse_file(tmp_path, "guide.md", MARKDOWN.encode())
+    parse_file(tmp_path, "report.pdf", text_pdf)
+    parse_file(tmp_path, "report.docx", make_docx(tmp_path / "source.docx"))
+    parse_file(tmp_path, "notes.txt", b"Plain text that goes through the NLP classifier.")
+
+    assert calls == []
 
 
 def test_missing_spacy_model_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

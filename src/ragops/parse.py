@@ -24,7 +24,7 @@ otherwise download it at the first parse. unstructured 0.27 no longer uses NLTK,
 data is needed.
 
 Speed: unstructured classifies every HTML/markdown paragraph with spaCy (NarrativeText vs
-UncategorizedText) and detects languages with langdetect; on markdown that is ~90% of the
+UncategorizedText) and detects languages with langdetect; on markdown that is ~85% of the
 time and changes nothing in the rendered text. ``text_classification="fast"`` (the default)
 replaces that check with a cheap heuristic for HTML and markdown only; element *kinds* there
 still come from the tags. Other formats keep unstructured's NLP heuristics, which decide what
@@ -265,7 +265,7 @@ def parse_document(
         pdf_strategy: see :data:`PdfStrategy`. Images are always OCR'd (``hi_res`` if asked).
         text_classification: see :data:`TextClassification`.
         max_bytes: larger files are refused; ``None`` for no limit.
-        ocr_languages: tesseract language codes, used only when OCR runs.
+        ocr_languages: tesseract language codes, used when OCR runs.
 
     Raises:
         ParseError: this document cannot be turned into text; the message says why and,
@@ -337,11 +337,24 @@ def _detect_file_type(content: bytes, filename: str, mime_type: str | None) -> F
     if hint is not None and FileType.from_mime_type(hint) in (None, FileType.UNK):
         hint = None
     try:
-        return detect_filetype(
+        detected = detect_filetype(
             file=io.BytesIO(content), content_type=hint, metadata_file_path=filename
         )
     except Exception as exc:  # noqa: BLE001 - libmagic/zip probing of hostile input
         raise _error(filename, "file type could not be determined", exc) from exc
+    # -- libmagic calls a markdown page with code in it "application/javascript", and
+    # -- unstructured then reads it as plain text, losing its headings. Between text formats
+    # -- the extension is the better witness; for binary content libmagic still wins. --
+    ext = _extension(filename)
+    claimed = FileType.from_extension(ext) if ext and hint is None else None
+    if (
+        claimed is not None
+        and claimed != detected
+        and claimed.name in _TEXT_FILE_TYPES
+        and (detected.name in _TEXT_FILE_TYPES or detected == FileType.UNK)
+    ):
+        return claimed
+    return detected
 
 
 def _preflight(content: bytes, filename: str, file_type: FileType) -> tuple[bytes, str | None]:
@@ -493,9 +506,6 @@ def _partition(
     """Run unstructured's partitioner; turn its exceptions into ParseError."""
     from unstructured.partition.auto import partition
 
-    ocr = strategy != "fast" and (
-        file_type.name == "PDF" or file_type.partitioner_shortname == "image"
-    )
     token = _FAST_CLASSIFICATION.set(fast_classification and _install_fast_classifier())
     try:
         return partition(
@@ -504,8 +514,10 @@ def _partition(
             content_type=file_type.mime_type,
             encoding=encoding,
             strategy=strategy,
-            # -- [""] skips langdetect (ragops does not use element languages) --
-            languages=ocr_languages if ocr else [""],
+            # -- OCR languages. Elsewhere unstructured uses `languages` only for element
+            # -- metadata (which ragops drops); a fixed value skips langdetect, a quarter of the
+            # -- time on markdown ([""] would too, but partition() turns it back into "auto"). --
+            languages=ocr_languages,
         )
     except Exception as exc:  # noqa: BLE001 - any parser failure quarantines this file only
         raise _error(filename, _reason_for(exc, file_type, filename), exc) from exc
@@ -641,8 +653,9 @@ def _install_fast_classifier() -> bool:
 
 def _looks_like_prose(text: str) -> bool:
     """Three or more words, mostly letters, not shouted: a cheap stand-in for the NLP check."""
-    letters = sum(1 for char in text if char.isalpha())
-    visible = sum(1 for char in text if not char.isspace())
+    sample = text[:200]
+    letters = sum(1 for char in sample if char.isalpha())
+    visible = sum(1 for char in sample if not char.isspace())
     return (
         len(text.split()) >= 3 and visible > 0 and letters / visible >= 0.5 and not text.isupper()
     )

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation
 from ragops.chunk import Chunk
 from ragops.connectors import SourceDocument
@@ -190,6 +191,7 @@ class _Sync:
         head = self.catalog.latest_version(self.index_name, generation.id)
         head_number = head.number if head else 0
         recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+        checkpoint("after_recovery")
         return _Opened(generation, head_number, head.chunks if head else 0, recovered,
                        self.catalog.documents(generation.id))
 
@@ -280,9 +282,11 @@ class _Sync:
                     s if s.updated_version != -1 else _replace_version(s, next_number)
                     for s in doc_states
                 ]
+                checkpoint("before_commit")
                 self.catalog.commit_version(
                     self.index_name, next_number, generation.id, versioned, deleted, stats
                 )
+                checkpoint("after_commit")
                 result.version = next_number
                 result.created_version = True
             else:
@@ -500,6 +504,7 @@ class _PointWriter:
         for start in range(0, len(points), _WRITE_BATCH):
             part = points[start : start + _WRITE_BATCH]
             self.store.upsert(self.collection, part)
+            checkpoint("after_first_write")
             self.progress.advance("write", len(part))
         self.timings["write"] += time.perf_counter() - started
         self.written += len(points)
@@ -510,5 +515,6 @@ class _PointWriter:
         ids, self.to_close = self.to_close, []
         started = time.perf_counter()
         self.store.set_v_to(self.collection, ids, self.number)
+        checkpoint("after_close")
         self.timings["write"] += time.perf_counter() - started
         self.closed += len(ids)

@@ -1,0 +1,79 @@
+"""A sync killed with SIGKILL at any point leaves readers untouched, and the next sync ends
+with exactly the right contents: no duplicate, no missing chunk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ragops._faults import CHECKPOINTS
+from ragops.lifecycle import promote
+from ragops.project import Project
+from tests.conftest import write_project
+
+
+def _sync_in_subprocess(config: Path, kill_at: str | None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAGOPS_KILL_AT": kill_at or ""}
+    return subprocess.run([sys.executable, "-m", "ragops.cli", "--config", str(config), "sync"],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def _head_chunks(project: Project) -> tuple[int, list[str]]:
+    head = project.catalog.latest_version("docs")
+    assert head is not None
+    collection = project.catalog.generation(head.generation_id).collection
+    ids = [p.id for p in project.store.scroll(collection, head.number)]
+    return head.number, ids
+
+
+def _edit(docs: Path) -> None:
+    (docs / "astronomy.md").write_text("# The Sun\n\nThe Sun is a star. It holds the planets in orbit.\n")
+    (docs / "bees.md").write_text("# Bees\n\nBees make honey from nectar and pollinate flowers.\n")
+    (docs / "bread.html").unlink()
+
+
+@pytest.fixture(scope="module")
+def expected_chunk_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """Chunk ids of a clean build of the edited documents (ids are deterministic)."""
+    path = write_project(tmp_path_factory.mktemp("clean"))
+    _edit(path.parent / "docs")
+    with Project.open(path) as project:
+        project.sync()
+        _, ids = _head_chunks(project)
+    return set(ids)
+
+
+@pytest.mark.parametrize("kill_at", CHECKPOINTS)
+def test_sync_killed_at_any_point_recovers_exactly(tmp_path: Path, kill_at: str, expected_chunk_ids: set[str]) -> None:
+    path = write_project(tmp_path / "p")
+    with Project.open(path) as project:
+        project.sync()
+        promote(project, "docs", 1, force=True, reason="kill test baseline")
+        _, production_ids = _head_chunks(project)
+    _edit(path.parent / "docs")
+
+    killed = _sync_in_subprocess(path, kill_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+    with Project.open(path) as project:
+        pointer = project.catalog.environment("docs", "production")
+        assert pointer.version == 1, "production never moves by a sync"
+        collection = project.catalog.generation(pointer.generation_id).collection
+        assert sorted(p.id for p in project.store.scroll(collection, 1)) == sorted(production_ids)
+
+    finished = _sync_in_subprocess(path, None)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    with Project.open(path) as project:
+        number, ids = _head_chunks(project)
+        assert len(ids) == len(set(ids)), "no duplicate chunk"
+        assert set(ids) == expected_chunk_ids, "exactly the chunks of a clean build"
+        assert number == 2
+        _, v1_ids = (1, [p.id for p in project.store.scroll(
+            project.catalog.generation(project.catalog.version("docs", 1).generation_id).collection, 1)])
+        assert sorted(v1_ids) == sorted(production_ids), "version 1 is intact"
+        assert project.catalog.lock_holder("docs") is None
