@@ -143,10 +143,6 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             folder = staging_dir(project.config.data_path, index)
             result = sync_index(project, index, staged=read_staged(folder))
             clear_staged(folder)
-            fingerprint = next(  # from the catalog: a no-op sync never loads the model
-                (g.fingerprint for g in project.catalog.generations(index)
-                 if g.collection == result.collection), result.generation,
-            )
         data = result.to_dict()
         docs = data["documents"]
         metadata: dict[str, Any] = {
@@ -154,7 +150,7 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             "created_version": dg.MetadataValue.bool(result.created_version),
             "generation": result.generation,
             "collection": result.collection,
-            "fingerprint": fingerprint,
+            "fingerprint": result.fingerprint,
             **{name: dg.MetadataValue.int(docs[name])
                for name in ("seen", "new", "changed", "deleted", "unchanged", "quarantined")},
             "chunks": dg.MetadataValue.int(result.chunks),

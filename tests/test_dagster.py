@@ -267,14 +267,12 @@ def _stop(process: subprocess.Popen[bytes]) -> set[int]:
 @pytest.mark.timeout(300)
 def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     path = write_project(tmp_path / "project")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    # Keep the instance offline: no telemetry (see docs/dagster.md).
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    home = path.parent / ".ragops" / "dagster"  # ragops ui's default DAGSTER_HOME: data_dir/dagster
     port = _free_port()
     ragops = Path(sys.executable).with_name("ragops")
-    env = dict(os.environ, DAGSTER_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1")
-    env.pop("RAGOPS_CONFIG", None)
+    env = dict(os.environ)
+    for variable in ("RAGOPS_CONFIG", "DAGSTER_HOME", "DAGSTER_DISABLE_TELEMETRY"):
+        env.pop(variable, None)
     log = (tmp_path / "ui.log").open("wb")
     process = subprocess.Popen(
         [str(ragops), "--config", str(path), "ui", "--port", str(port)],
@@ -321,3 +319,4 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     assert not [pid for pid in children if _alive(pid)]
     with _open(path) as project:
         assert project.catalog.environments("docs")["production"].version == 1
+    assert "enabled: false" in (home / "dagster.yaml").read_text(), "ragops ui turns telemetry off"

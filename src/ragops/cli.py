@@ -505,13 +505,20 @@ def ui(
     """Start the Dagster UI for this project's code location (lineage, runs, evals)."""
     import subprocess
 
-    from ragops.config import find_config
+    from ragops import _offline
+    from ragops.config import find_config, load_config
 
     with _errors():
         config_path = find_config(_state.config)
+        data_path = load_config(config_path).data_path
+    _offline.configure()  # no telemetry or hub access in the webserver, daemon and run workers
     env = dict(os.environ, RAGOPS_CONFIG=str(config_path))
-    env.setdefault("DAGSTER_HOME", str(config_path.parent / ".ragops" / "dagster"))
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    env.setdefault("DAGSTER_HOME", str(data_path / "dagster"))
+    home = Path(env["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    instance = home / "dagster.yaml"
+    if not instance.exists():
+        instance.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     command = [sys.executable, "-m", "dagster", "dev", "-m", "dagster_defs", "-h", "127.0.0.1",
                "-p", str(port)]
     err.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")

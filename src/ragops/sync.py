@@ -77,6 +77,7 @@ class SyncResult:
     generation: str
     collection: str
     created_version: bool
+    fingerprint: str = ""
     documents: DocumentCounts = field(default_factory=DocumentCounts)
     chunks: int = 0
     embedded: int = 0
@@ -242,6 +243,7 @@ class _Sync:
                 index=self.index_name, version=head_number or None,
                 generation=generation.fingerprint[:12], collection=generation.collection,
                 created_version=False, recovered_points=opened.recovered,
+                fingerprint=generation.fingerprint,
             )
             counts = result.documents
             counts.seen = len(plan.seen)
