@@ -35,7 +35,7 @@ echo "==> installing ragops and its pinned dependencies (constraints.txt)" >&2
 "${PIP[@]}" uninstall -q -y torchvision >/dev/null 2>&1 || true
 
 # unstructured loads the spaCy model en_core_web_sm and would download it at first parse.
-bash scripts/install_spacy_model.sh
+VIRTUAL_ENV="$PWD/$VENV" PYTHON="$VENV/bin/python" bash scripts/install_spacy_model.sh
 
 echo "$PINS_HASH" > "$STAMP"
 echo "==> ready: $VENV" >&2
