@@ -15,14 +15,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import HF_DOCS, SHARED_DATA, peak_rss_mib, require, save, summary_ms, write_project
+from benchmarks.common import (
+    HF_DOCS,
+    SHARED_DATA,
+    peak_rss_mib,
+    require,
+    save,
+    summary_ms,
+    write_project,
+)
 
 
 def _queries(limit: int) -> list[str]:
     """Questions about the HF docs (the ragas set), then 'How do I …' from page titles."""
     questions: list[str] = []
     with (SHARED_DATA / "qa-small" / "hf_doc_qa_eval.csv").open(encoding="utf-8") as handle:
-        questions.extend(row["question"].strip() for row in csv.DictReader(handle) if row["question"].strip())
+        questions.extend(
+            row["question"].strip() for row in csv.DictReader(handle) if row["question"].strip()
+        )
     for page in sorted(HF_DOCS.rglob("*.md")):
         for line in page.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("# "):
@@ -46,7 +56,7 @@ def main() -> None:
         config = write_project(Path(folder), HF_DOCS)
         started = time.perf_counter()
         project = Project.open(config)
-        project.embedder("bench").info  # load the model outside the timed sync
+        _ = project.embedder("bench").info  # load the model outside the timed sync
         model_load = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -79,29 +89,32 @@ def main() -> None:
         project.close()
 
     documents = result.documents.seen
-    save("ingest", {
-        "corpus": str(HF_DOCS.relative_to(SHARED_DATA)),
-        "documents": documents,
-        "quarantined": result.documents.quarantined,
-        "chunks": result.chunks,
-        "dtype": embedder.resolved_dtype(),
-        "model_load_seconds": round(model_load, 2),
-        "sync_seconds": round(sync_seconds, 2),
-        "docs_per_second": round(documents / sync_seconds, 2),
-        "chunks_per_second": round(result.chunks / sync_seconds, 2),
-        "pure_embedding_seconds": round(pure_embed, 2),
-        "ratio_sync_to_pure_embedding": round(sync_seconds / pure_embed, 3),
-        "stage_seconds": result.timings,
-        "noop_resync_seconds": round(noop_seconds, 3),
-        "noop_resync_embedded": noop.embedded,
-        "search": {
-            "queries": len(queries),
-            "query_embedding": summary_ms(embed_times),
-            "vector_search": summary_ms(search_times),
-            "total": summary_ms(total_times),
+    save(
+        "ingest",
+        {
+            "corpus": str(HF_DOCS.relative_to(SHARED_DATA)),
+            "documents": documents,
+            "quarantined": result.documents.quarantined,
+            "chunks": result.chunks,
+            "dtype": embedder.resolved_dtype(),
+            "model_load_seconds": round(model_load, 2),
+            "sync_seconds": round(sync_seconds, 2),
+            "docs_per_second": round(documents / sync_seconds, 2),
+            "chunks_per_second": round(result.chunks / sync_seconds, 2),
+            "pure_embedding_seconds": round(pure_embed, 2),
+            "ratio_sync_to_pure_embedding": round(sync_seconds / pure_embed, 3),
+            "stage_seconds": result.timings,
+            "noop_resync_seconds": round(noop_seconds, 3),
+            "noop_resync_embedded": noop.embedded,
+            "search": {
+                "queries": len(queries),
+                "query_embedding": summary_ms(embed_times),
+                "vector_search": summary_ms(search_times),
+                "total": summary_ms(total_times),
+            },
+            "peak_rss_mib": round(peak_rss_mib(), 1),
         },
-        "peak_rss_mib": round(peak_rss_mib(), 1),
-    })
+    )
 
 
 if __name__ == "__main__":

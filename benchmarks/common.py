@@ -22,8 +22,14 @@ def require(path: Path) -> None:
         sys.exit(f"benchmark data missing: {path} (the benchmarks read ../shared/data)")
 
 
-def write_project(root: Path, source_root: Path, *, include: str = "**/*.md",
-                  chunker: str = "sentence", store_url: str | None = None) -> Path:
+def write_project(
+    root: Path,
+    source_root: Path,
+    *,
+    include: str = "**/*.md",
+    chunker: str = "sentence",
+    store_url: str | None = None,
+) -> Path:
     """A ragops.yaml in ``root`` indexing ``source_root`` into index ``bench``."""
     root.mkdir(parents=True, exist_ok=True)
     store = f"store:\n  url: '{store_url}'\n" if store_url else ""
@@ -55,8 +61,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary_ms(values_s: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values_s]
-    return {"p50_ms": round(percentile(ms, 50), 2), "p99_ms": round(percentile(ms, 99), 2),
-            "mean_ms": round(statistics.fmean(ms), 2), "n": len(ms)}
+    return {
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "n": len(ms),
+    }
 
 
 def machine() -> dict[str, Any]:
@@ -64,15 +74,23 @@ def machine() -> dict[str, Any]:
 
     import torch
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
 
 
 def save(name: str, result: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"benchmark": name, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "machine": machine(), **result}
+    result = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        **result,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))

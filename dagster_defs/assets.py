@@ -151,8 +151,10 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             "generation": result.generation,
             "collection": result.collection,
             "fingerprint": result.fingerprint,
-            **{name: dg.MetadataValue.int(docs[name])
-               for name in ("seen", "new", "changed", "deleted", "unchanged", "quarantined")},
+            **{
+                name: dg.MetadataValue.int(docs[name])
+                for name in ("seen", "new", "changed", "deleted", "unchanged", "quarantined")
+            },
             "chunks": dg.MetadataValue.int(result.chunks),
             "embedded": dg.MetadataValue.int(result.embedded),
             "points_written": dg.MetadataValue.int(result.points_written),
@@ -189,10 +191,14 @@ def eval_asset(index: str) -> dg.AssetsDefinition:
                     metadata={"note": "skipped: the index has no version yet (no document indexed)"}
                 )
             if not project.config.index(index).evals:
-                return dg.MaterializeResult(metadata={
-                    "version": latest.number,
-                    "note": f"skipped: index {index!r} has no eval sets (indexes.{index}.evals)",
-                })
+                return dg.MaterializeResult(
+                    metadata={
+                        "version": latest.number,
+                        "note": (
+                            f"skipped: index {index!r} has no eval sets (indexes.{index}.evals)"
+                        ),
+                    }
+                )
             runs = evaluate_index(project, index, version=latest.number)
         metadata: dict[str, Any] = {"version": dg.MetadataValue.int(latest.number)}
         for run in runs:
@@ -226,7 +232,8 @@ def gates_check(index: str) -> dg.AssetChecksDefinition:
             if latest is None:
                 # Nothing to promote; a warning does not block (the production step notes it).
                 return dg.AssetCheckResult(
-                    passed=False, severity=dg.AssetCheckSeverity.WARN,
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.WARN,
                     description="the index has no version yet: nothing to gate",
                 )
             results = check_gates(project, index, latest.number)
@@ -267,16 +274,24 @@ def production_asset(index: str) -> dg.AssetsDefinition:
             pointer = project.catalog.environments(index).get(PRODUCTION)
             previous = pointer.version if pointer is not None else None
             if latest is None:
-                return dg.MaterializeResult(metadata={
-                    "version": _number(previous), "previous_version": _number(previous),
-                    "promoted": False, "note": "nothing to promote: the index has no version yet",
-                })
+                return dg.MaterializeResult(
+                    metadata={
+                        "version": _number(previous),
+                        "previous_version": _number(previous),
+                        "promoted": False,
+                        "note": "nothing to promote: the index has no version yet",
+                    }
+                )
             if previous == latest.number:
                 gates = [r.to_dict() for r in check_gates(project, index, latest.number)]
                 return dg.MaterializeResult(
-                    metadata={"version": latest.number, "previous_version": previous,
-                              "promoted": False, "gates": dg.MetadataValue.json(gates),
-                              "note": f"production already at version {latest.number}"},
+                    metadata={
+                        "version": latest.number,
+                        "previous_version": previous,
+                        "promoted": False,
+                        "gates": dg.MetadataValue.json(gates),
+                        "note": f"production already at version {latest.number}",
+                    },
                     data_version=dg.DataVersion(f"v{latest.number}"),
                 )
             try:
@@ -286,8 +301,10 @@ def production_asset(index: str) -> dg.AssetsDefinition:
         gates = entry.evidence.get("gates", [])
         return dg.MaterializeResult(
             metadata={
-                "version": entry.to_version, "previous_version": _number(entry.from_version),
-                "promoted": True, "gates": dg.MetadataValue.json(gates),
+                "version": entry.to_version,
+                "previous_version": _number(entry.from_version),
+                "promoted": True,
+                "gates": dg.MetadataValue.json(gates),
                 "note": f"promoted version {entry.to_version} to production",
             },
             data_version=dg.DataVersion(f"v{entry.to_version}"),

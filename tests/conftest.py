@@ -44,7 +44,10 @@ DOCS = {
 }
 
 EVALS = [
-    {"question": "How do I return production to the previous version?", "reference_doc_ids": ["rollback.md"]},
+    {
+        "question": "How do I return production to the previous version?",
+        "reference_doc_ids": ["rollback.md"],
+    },
     {"question": "How much sun do tomato plants need?", "reference_doc_ids": ["gardening.md"]},
     {"question": "What causes the tides?", "reference_doc_ids": ["astronomy.md"]},
     {"question": "How long should bread dough rise?", "reference_doc_ids": ["bread.html"]},
@@ -72,7 +75,7 @@ def write_project(
     )
     store = f"store:\n  url: '{store_url}'\n" if store_url else ""
     catalog = f"catalog:\n  url: '{catalog_url}'\n" if catalog_url else ""
-    gate_lines = "".join(f"      - \"{g}\"\n" for g in (gates or []))
+    gate_lines = "".join(f'      - "{g}"\n' for g in (gates or []))
     config = (
         "project: test\n"
         f"{store}{catalog}"

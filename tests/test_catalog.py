@@ -22,10 +22,19 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
         catalog.close()
 
 
-def _doc(doc_id: str, chunks: tuple[str, ...], version: int = -1, status: str = "indexed") -> DocumentState:
-    return DocumentState(source="docs", doc_id=doc_id, version_marker="m1", content_sha256="h",
-                         status=status, reason=None if status == "indexed" else "broken",
-                         chunk_ids=chunks, updated_version=version)
+def _doc(
+    doc_id: str, chunks: tuple[str, ...], version: int = -1, status: str = "indexed"
+) -> DocumentState:
+    return DocumentState(
+        source="docs",
+        doc_id=doc_id,
+        version_marker="m1",
+        content_sha256="h",
+        status=status,
+        reason=None if status == "indexed" else "broken",
+        chunk_ids=chunks,
+        updated_version=version,
+    )
 
 
 def test_generation_is_created_once_per_fingerprint(catalog: Catalog) -> None:
@@ -40,11 +49,27 @@ def test_generation_is_created_once_per_fingerprint(catalog: Catalog) -> None:
 def test_commit_version_records_documents_atomically(catalog: Catalog) -> None:
     generation = catalog.get_or_create_generation("docs", "a" * 64, {}, 384, "cosine")
     assert catalog.next_version_number("docs") == 1
-    catalog.commit_version("docs", 1, generation.id, [_doc("a.md", ("c1", "c2"), 1), _doc("b.md", ("c3",), 1)], [], {"chunks": 3})
-    catalog.commit_version("docs", 2, generation.id, [_doc("c.md", (), 2, "quarantined")], [("docs", "a.md")], {"chunks": 1})
+    catalog.commit_version(
+        "docs",
+        1,
+        generation.id,
+        [_doc("a.md", ("c1", "c2"), 1), _doc("b.md", ("c3",), 1)],
+        [],
+        {"chunks": 3},
+    )
+    catalog.commit_version(
+        "docs",
+        2,
+        generation.id,
+        [_doc("c.md", (), 2, "quarantined")],
+        [("docs", "a.md")],
+        {"chunks": 1},
+    )
     documents = catalog.documents(generation.id)
     assert set(documents) == {("docs", "b.md"), ("docs", "c.md")}
-    assert catalog.documents(generation.id, status="quarantined")[("docs", "c.md")].reason == "broken"
+    assert (
+        catalog.documents(generation.id, status="quarantined")[("docs", "c.md")].reason == "broken"
+    )
     assert [v.number for v in catalog.versions("docs")] == [1, 2]
     assert catalog.version("docs", 2).documents == 1  # indexed documents only
     assert catalog.next_version_number("docs") == 3
@@ -64,7 +89,10 @@ def test_environment_moves_are_recorded_and_guarded(catalog: Catalog) -> None:
     with pytest.raises(PromotionError, match="moved to version 2 while this change expected 1"):
         catalog.move_environment("docs", "production", v1, "rollback", "carol", expected_from=1)
     history = catalog.history("docs")
-    assert [(h.from_version, h.to_version, h.actor) for h in history] == [(None, 1, "alice"), (1, 2, "bob")]
+    assert [(h.from_version, h.to_version, h.actor) for h in history] == [
+        (None, 1, "alice"),
+        (1, 2, "bob"),
+    ]
 
 
 def test_eval_results_are_stored_per_version(catalog: Catalog) -> None:
@@ -75,10 +103,12 @@ def test_eval_results_are_stored_per_version(catalog: Catalog) -> None:
 
 
 def test_sync_lock_names_the_holder_and_is_released(catalog: Catalog) -> None:
-    with catalog.sync_lock("docs"):
-        with pytest.raises(SyncInProgressError, match=r"being synced by pid \d+"):
-            with catalog.sync_lock("docs"):
-                pass
+    with (
+        catalog.sync_lock("docs"),
+        pytest.raises(SyncInProgressError, match=r"being synced by pid \d+"),
+        catalog.sync_lock("docs"),
+    ):
+        pass
     with catalog.sync_lock("docs"):
         pass
 

@@ -13,10 +13,16 @@ import pytest
 from tests.conftest import write_project
 
 
-def ragops(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def ragops(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ragops.cli", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=600,
+        [sys.executable, "-m", "ragops.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
     )
 
 
@@ -29,8 +35,14 @@ def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
     target = tmp_path / "new-project"
     result = ragops("init", str(target), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for expected in ("ragops.yaml", "connectors/example_notes/__init__.py", "evals/starter.jsonl",
-                     "prompts/answer.txt", "docs/welcome.md", ".gitignore"):
+    for expected in (
+        "ragops.yaml",
+        "connectors/example_notes/__init__.py",
+        "evals/starter.jsonl",
+        "prompts/answer.txt",
+        "docs/welcome.md",
+        ".gitignore",
+    ):
         assert (target / expected).is_file(), expected
     assert "#" in (target / "ragops.yaml").read_text(), "the configuration is commented"
     summary = as_json(ragops("run", "--json", cwd=target))
@@ -46,8 +58,16 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
     cwd = path.parent
     synced = as_json(ragops("sync", "--json", cwd=cwd))
     [docs] = synced["indexes"]
-    assert set(docs) >= {"index", "version", "generation", "documents", "chunks", "embedded",
-                         "points_written", "seconds"}
+    assert set(docs) >= {
+        "index",
+        "version",
+        "generation",
+        "documents",
+        "chunks",
+        "embedded",
+        "points_written",
+        "seconds",
+    }
     assert set(docs["documents"]) >= {"seen", "new", "changed", "deleted", "quarantined"}
     assert docs["version"] == 1 and docs["documents"]["new"] == 4
 
@@ -61,14 +81,21 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
 
     (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
     env = {"RAGOPS_CONFIG": str(path)}
-    assert as_json(ragops("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"] == 2
+    assert (
+        as_json(ragops("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"]
+        == 2
+    )
     assert ragops("promote", "docs", "2", "--force", "--reason", "demo", cwd=cwd).returncode == 0
 
     hits = as_json(ragops("search", "docs", "what do bees make?", "-k", "2", "--json", cwd=cwd))
     assert hits["version"] == 2 and hits["hits"][0]["doc_id"] == "bees.md"
-    pinned = as_json(ragops("search", "docs", "what do bees make?", "--version", "1", "--json", cwd=cwd))
+    pinned = as_json(
+        ragops("search", "docs", "what do bees make?", "--version", "1", "--json", cwd=cwd)
+    )
     assert "bees.md" not in {h["doc_id"] for h in pinned["hits"]}
-    filtered = as_json(ragops("search", "docs", "bread", "--filter", "doc_id=rollback.md", "--json", cwd=cwd))
+    filtered = as_json(
+        ragops("search", "docs", "bread", "--filter", "doc_id=rollback.md", "--json", cwd=cwd)
+    )
     assert {h["doc_id"] for h in filtered["hits"]} == {"rollback.md"}
 
     assert ragops("rollback", "docs", cwd=cwd).returncode == 0

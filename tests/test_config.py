@@ -35,7 +35,9 @@ def test_minimal_config_gets_defaults_and_resolves_paths_against_its_folder(tmp_
 
 
 def test_typo_in_a_key_names_the_key_and_suggests_the_right_one(tmp_path: Path) -> None:
-    path = _write(tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], chunker: {chunk_sise: 10}}"))
+    path = _write(
+        tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], chunker: {chunk_sise: 10}}")
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
@@ -44,7 +46,9 @@ def test_typo_in_a_key_names_the_key_and_suggests_the_right_one(tmp_path: Path) 
 
 
 def test_bad_value_names_key_value_and_allowed_values(tmp_path: Path) -> None:
-    path = _write(tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], chunker: {kind: sentance}}"))
+    path = _write(
+        tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], chunker: {kind: sentance}}")
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
@@ -59,7 +63,9 @@ def test_unknown_source_in_index_is_reported_with_a_suggestion(tmp_path: Path) -
 
 
 def test_unreadable_gate_is_rejected_with_the_expected_syntax(tmp_path: Path) -> None:
-    path = _write(tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], gates: ['recall@5 >== 3']}"))
+    path = _write(
+        tmp_path, VALID.replace("{sources: [docs]}", "{sources: [docs], gates: ['recall@5 >== 3']}")
+    )
     with pytest.raises(ConfigError, match="metric> <op> <number>"):
         load_config(path)
 
@@ -76,7 +82,9 @@ def test_connector_options_are_checked_before_any_work(tmp_path: Path) -> None:
         Project.open(path)
     message = str(caught.value)
     assert "sources.docs.includ" in message and "did you mean 'include'" in message
-    assert not (tmp_path / ".ragops").exists(), "no work (not even the data folder) before validation"
+    assert not (tmp_path / ".ragops").exists(), (
+        "no work (not even the data folder) before validation"
+    )
 
 
 def test_unknown_connector_lists_the_known_ones(tmp_path: Path) -> None:
@@ -86,12 +94,16 @@ def test_unknown_connector_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_missing_eval_file_fails_at_open(tmp_path: Path) -> None:
-    text = VALID.replace("{sources: [docs]}", "{sources: [docs], evals: [{name: q, path: evals/nope.jsonl}]}")
+    text = VALID.replace(
+        "{sources: [docs]}", "{sources: [docs], evals: [{name: q, path: evals/nope.jsonl}]}"
+    )
     with pytest.raises(ConfigError, match="no file at .*nope.jsonl"):
         Project.open(_write(tmp_path, text))
 
 
-def test_config_is_found_by_flag_then_env_then_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_is_found_by_flag_then_env_then_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _write(tmp_path, VALID)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RAGOPS_CONFIG", raising=False)

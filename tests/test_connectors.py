@@ -19,7 +19,9 @@ def test_filesystem_lists_matching_files_with_stable_ids_and_markers(tmp_path: P
     (tmp_path / "drafts").mkdir()
     (tmp_path / "drafts" / "c.md").write_text("draft")
     connector = get_connector("filesystem")
-    options = connector.validate_options("docs", {"root": str(tmp_path), "exclude": ["drafts/**", ".*"]})
+    options = connector.validate_options(
+        "docs", {"root": str(tmp_path), "exclude": ["drafts/**", ".*"]}
+    )
     documents = list(connector.iter_documents("docs", options))
     assert [d.doc_id for d in documents] == ["a.md", "sub/b.txt"]
     first = documents[0]
@@ -38,7 +40,8 @@ def test_filesystem_missing_root_raises_a_connector_error(tmp_path: Path) -> Non
 def test_project_connector_is_discovered_and_its_options_validated(tmp_path: Path) -> None:
     folder = tmp_path / "connectors" / "notes_for_test"
     folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text(textwrap.dedent('''
+    (folder / "__init__.py").write_text(
+        textwrap.dedent("""
         from ragops.connectors import SourceDocument, connector
 
         @connector("notes_for_test")
@@ -46,7 +49,8 @@ def test_project_connector_is_discovered_and_its_options_validated(tmp_path: Pat
             for i in range(count):
                 yield SourceDocument(doc_id=f"{prefix}{i}", version="1", filename=f"{i}.txt",
                                      load=lambda i=i: f"note {i}".encode())
-    '''))
+    """)
+    )
     registry = discover_connectors(tmp_path)
     assert "notes_for_test" in registry
     notes = registry["notes_for_test"]
@@ -62,14 +66,16 @@ def test_project_connector_is_discovered_and_its_options_validated(tmp_path: Pat
 def test_a_connector_that_raises_while_listing_gives_a_connector_error(tmp_path: Path) -> None:
     folder = tmp_path / "connectors" / "broken_for_test"
     folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text(textwrap.dedent('''
+    (folder / "__init__.py").write_text(
+        textwrap.dedent("""
         from ragops.connectors import SourceDocument, connector
 
         @connector("broken_for_test")
         def broken():
             yield SourceDocument(doc_id="a", version="1", filename="a.txt", load=lambda: b"a")
             raise TimeoutError("upstream API timed out")
-    '''))
+    """)
+    )
     broken = discover_connectors(tmp_path)["broken_for_test"]
     with pytest.raises(ConnectorError, match="upstream API timed out"):
         list(broken.iter_documents("api", {}))

@@ -46,7 +46,9 @@ def _materialize_all(
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])],  # type: ignore[list-item]
-        resources=defs.resources, instance=instance, raise_on_error=False,
+        resources=defs.resources,
+        instance=instance,
+        raise_on_error=False,
     )
 
 
@@ -60,8 +62,11 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[tuple[str, ...], dict[s
 
 
 def _data_version(result: dg.ExecuteInProcessResult, *key: str) -> str:
-    [event] = [e for e in result.get_asset_materialization_events()
-               if e.asset_key == dg.AssetKey(list(key))]
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(list(key))
+    ]
     return str((event.materialization.tags or {})["dagster/data_version"])
 
 
@@ -198,8 +203,8 @@ def test_bad_config_fails_when_the_code_location_loads(tmp_path: Path) -> None:
 
 LINEAGE_QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
 LAUNCH_MAIN_JOB = (
-    "mutation { launchRun(executionParams: {selector: {repositoryLocationName: \"dagster_defs\", "
-    f"repositoryName: \"__repository__\", jobName: \"{MAIN_JOB}\"}}}}) {{ __typename "
+    'mutation { launchRun(executionParams: {selector: {repositoryLocationName: "dagster_defs", '
+    f'repositoryName: "__repository__", jobName: "{MAIN_JOB}"}}}}) {{ __typename '
     "... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"
 )
 RUN_STATUS = '{ runOrError(runId: "%s") { ... on Run { status } } }'
@@ -214,7 +219,8 @@ def _free_port() -> int:
 def _graphql(port: int, query: str) -> dict[str, Any]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with opener.open(request, timeout=10) as response:
@@ -276,7 +282,11 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     log = (tmp_path / "ui.log").open("wb")
     process = subprocess.Popen(
         [str(ragops), "--config", str(path), "ui", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 90

@@ -34,7 +34,10 @@ def test_compose_project_config_points_at_the_services_and_is_valid() -> None:
     config_path = REPO / environment["RAGOPS_CONFIG"].removeprefix("/app/")
     config = load_config(config_path)
     assert config.store.url == "http://qdrant:6333"
-    assert config.catalog_url().startswith("postgresql+psycopg://") and "@postgres:" in config.catalog_url()
+    assert (
+        config.catalog_url().startswith("postgresql+psycopg://")
+        and "@postgres:" in config.catalog_url()
+    )
 
 
 def test_every_file_the_dockerfile_and_compose_mount_exists() -> None:
@@ -50,10 +53,16 @@ def test_every_file_the_dockerfile_and_compose_mount_exists() -> None:
                 assert (REPO / source).exists(), f"compose mounts missing {source}"
     workspace = yaml.safe_load((REPO / "deploy" / "workspace.yaml").read_text())
     assert workspace["load_from"][0]["python_module"]["module_name"] == "dagster_defs"
-    assert re.search(r"telemetry:\s*\n\s*enabled: false", (REPO / "deploy" / "dagster.yaml").read_text())
+    assert re.search(
+        r"telemetry:\s*\n\s*enabled: false", (REPO / "deploy" / "dagster.yaml").read_text()
+    )
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose CLI not installed")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose CLI not installed"
+)
 def test_docker_compose_config_accepts_the_file() -> None:
-    result = subprocess.run(["docker-compose", "config", "-q"], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        ["docker-compose", "config", "-q"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr

@@ -19,8 +19,13 @@ from tests.conftest import write_project
 
 def _sync_in_subprocess(config: Path, kill_at: str | None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RAGOPS_KILL_AT": kill_at or ""}
-    return subprocess.run([sys.executable, "-m", "ragops.cli", "--config", str(config), "sync"],
-                          env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "ragops.cli", "--config", str(config), "sync"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _head_chunks(project: Project) -> tuple[int, list[str]]:
@@ -32,7 +37,9 @@ def _head_chunks(project: Project) -> tuple[int, list[str]]:
 
 
 def _edit(docs: Path) -> None:
-    (docs / "astronomy.md").write_text("# The Sun\n\nThe Sun is a star. It holds the planets in orbit.\n")
+    (docs / "astronomy.md").write_text(
+        "# The Sun\n\nThe Sun is a star. It holds the planets in orbit.\n"
+    )
     (docs / "bees.md").write_text("# Bees\n\nBees make honey from nectar and pollinate flowers.\n")
     (docs / "bread.html").unlink()
 
@@ -49,7 +56,9 @@ def expected_chunk_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 
 @pytest.mark.parametrize("kill_at", CHECKPOINTS)
-def test_sync_killed_at_any_point_recovers_exactly(tmp_path: Path, kill_at: str, expected_chunk_ids: set[str]) -> None:
+def test_sync_killed_at_any_point_recovers_exactly(
+    tmp_path: Path, kill_at: str, expected_chunk_ids: set[str]
+) -> None:
     path = write_project(tmp_path / "p")
     with Project.open(path) as project:
         project.sync()
@@ -73,7 +82,17 @@ def test_sync_killed_at_any_point_recovers_exactly(tmp_path: Path, kill_at: str,
         assert len(ids) == len(set(ids)), "no duplicate chunk"
         assert set(ids) == expected_chunk_ids, "exactly the chunks of a clean build"
         assert number == 2
-        _, v1_ids = (1, [p.id for p in project.store.scroll(
-            project.catalog.generation(project.catalog.version("docs", 1).generation_id).collection, 1)])
+        _, v1_ids = (
+            1,
+            [
+                p.id
+                for p in project.store.scroll(
+                    project.catalog.generation(
+                        project.catalog.version("docs", 1).generation_id
+                    ).collection,
+                    1,
+                )
+            ],
+        )
         assert sorted(v1_ids) == sorted(production_ids), "version 1 is intact"
         assert project.catalog.lock_holder("docs") is None

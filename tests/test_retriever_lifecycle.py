@@ -38,7 +38,9 @@ def test_retriever_finds_the_right_document_and_reports_its_version(built: Path)
         assert hits[0].metadata["extension"] == ".md"
         only_html = retriever.search("tomatoes", k=5, filters={"extension": ".html"})
         assert {h.doc_id for h in only_html} == {"bread.html"}
-        by_doc = retriever.search("anything", k=5, filters={"doc_id": ["astronomy.md", "rollback.md"]})
+        by_doc = retriever.search(
+            "anything", k=5, filters={"doc_id": ["astronomy.md", "rollback.md"]}
+        )
         assert {h.doc_id for h in by_doc} <= {"astronomy.md", "rollback.md"} and by_doc
 
 
@@ -60,15 +62,21 @@ def test_promotion_checks_gates_and_records_evidence(built: Path) -> None:
         gates = {g["gate"]: g for g in entry.evidence["gates"]}
         assert gates["recall@5 >= 0.75"]["passed"] and gates["recall@5 >= 0.75"]["value"] >= 0.75
         assert "no production baseline" in gates["ndcg@10 >= production - 0.05"]["detail"]
-        assert project.store.get_alias("docs") == project.catalog.generation(
-            project.catalog.version("docs", 1).generation_id).collection
+        assert (
+            project.store.get_alias("docs")
+            == project.catalog.generation(
+                project.catalog.version("docs", 1).generation_id
+            ).collection
+        )
 
 
 def test_failing_gate_refuses_with_metric_value_and_bound_and_force_is_audited(built: Path) -> None:
     strict = built.read_text().replace("recall@5 >= 0.75", "recall@5 >= 1.01")
     built.write_text(strict)
     with Project.open(built) as project:
-        with pytest.raises(PromotionError, match=r"recall@5 >= 1.01: recall@5 = 1\.0000 fails >= 1\.0100"):
+        with pytest.raises(
+            PromotionError, match=r"recall@5 >= 1.01: recall@5 = 1\.0000 fails >= 1\.0100"
+        ):
             promote(project, "docs", 1)
         with pytest.raises(PromotionError, match="--force needs --reason"):
             promote(project, "docs", 1, force=True)
@@ -105,5 +113,7 @@ def test_rollback_walks_back_through_promotions_and_readers_follow(built: Path) 
         assert "new.md" not in {h.doc_id for h in retriever.search("honey bees nectar", k=5)}
         with pytest.raises(PromotionError, match="no earlier version"):
             rollback(project, "docs")
-        actions = [(h.action, h.from_version, h.to_version) for h in project.catalog.history("docs")]
+        actions = [
+            (h.action, h.from_version, h.to_version) for h in project.catalog.history("docs")
+        ]
         assert actions == [("promote", None, 1), ("promote", 1, 2), ("rollback", 2, 1)]

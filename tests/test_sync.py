@@ -30,7 +30,12 @@ def test_first_sync_builds_version_1_and_a_rerun_changes_nothing(open_project) -
     assert first.created_version and first.version == 1
     assert first.documents.seen == first.documents.new == 4
     assert first.embedded == first.points_written == first.chunks > 0
-    assert _live_doc_ids(project, 1) == {"rollback.md", "gardening.md", "astronomy.md", "bread.html"}
+    assert _live_doc_ids(project, 1) == {
+        "rollback.md",
+        "gardening.md",
+        "astronomy.md",
+        "bread.html",
+    }
 
     [again] = project.sync()
     assert not again.created_version and again.version == 1
@@ -39,7 +44,9 @@ def test_first_sync_builds_version_1_and_a_rerun_changes_nothing(open_project) -
     assert [v.number for v in project.catalog.versions("docs")] == [1]
 
 
-def test_touched_but_identical_file_is_read_but_not_reembedded(open_project, project_path: Path) -> None:
+def test_touched_but_identical_file_is_read_but_not_reembedded(
+    open_project, project_path: Path
+) -> None:
     project = open_project()
     project.sync()
     _touch(project_path.parent / "docs" / "gardening.md")
@@ -50,11 +57,15 @@ def test_touched_but_identical_file_is_read_but_not_reembedded(open_project, pro
     assert third.documents.unchanged == 4 and third.embedded == 0
 
 
-def test_change_add_delete_make_a_new_version_and_old_versions_stay_readable(open_project, project_path: Path) -> None:
+def test_change_add_delete_make_a_new_version_and_old_versions_stay_readable(
+    open_project, project_path: Path
+) -> None:
     docs = project_path.parent / "docs"
     project = open_project()
     [v1] = project.sync()
-    (docs / "astronomy.md").write_text("# The Sun\n\nThe Sun is a star at the centre of the solar system.\n")
+    (docs / "astronomy.md").write_text(
+        "# The Sun\n\nThe Sun is a star at the centre of the solar system.\n"
+    )
     (docs / "new.md").write_text("# Bees\n\nBees make honey from nectar and pollinate flowers.\n")
     (docs / "bread.html").unlink()
     [v2] = project.sync()
@@ -63,14 +74,21 @@ def test_change_add_delete_make_a_new_version_and_old_versions_stay_readable(ope
     assert (d.new, d.changed, d.deleted, d.unchanged) == (1, 1, 1, 2)
     assert v2.embedded == v2.points_written  # only new chunk texts reach the model
     assert _live_doc_ids(project, 2) == {"rollback.md", "gardening.md", "astronomy.md", "new.md"}
-    assert _live_doc_ids(project, 1) == {"rollback.md", "gardening.md", "astronomy.md", "bread.html"}
+    assert _live_doc_ids(project, 1) == {
+        "rollback.md",
+        "gardening.md",
+        "astronomy.md",
+        "bread.html",
+    }
     generation = project.catalog.generation(project.catalog.version("docs", 2).generation_id)
     texts_v1 = {p.payload["text"] for p in project.store.scroll(generation.collection, 1)}
     assert any("27.3 days" in t for t in texts_v1), "version 1 still holds the old Moon text"
     assert project.store.count(generation.collection) == v1.chunks + v2.points_written
 
 
-def test_a_broken_file_is_quarantined_with_its_reason_and_the_run_finishes(open_project, project_path: Path) -> None:
+def test_a_broken_file_is_quarantined_with_its_reason_and_the_run_finishes(
+    open_project, project_path: Path
+) -> None:
     docs = project_path.parent / "docs"
     (docs / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf")
     (docs / "empty.txt").write_bytes(b"")
@@ -83,10 +101,14 @@ def test_a_broken_file_is_quarantined_with_its_reason_and_the_run_finishes(open_
     assert all(reasons.values())
     assert "broken.pdf" not in _live_doc_ids(project, 1)
     [again] = project.sync()  # quarantined files are not retried until they change
-    assert again.embedded == 0 and again.documents.quarantined == 2 and again.documents.unchanged == 6
+    assert (
+        again.embedded == 0 and again.documents.quarantined == 2 and again.documents.unchanged == 6
+    )
 
 
-def test_a_document_that_turns_unparseable_keeps_its_last_good_chunks(open_project, project_path: Path) -> None:
+def test_a_document_that_turns_unparseable_keeps_its_last_good_chunks(
+    open_project, project_path: Path
+) -> None:
     page = project_path.parent / "docs" / "bread.html"
     project = open_project()
     project.sync()
@@ -96,7 +118,9 @@ def test_a_document_that_turns_unparseable_keeps_its_last_good_chunks(open_proje
     assert "bread.html" in _live_doc_ids(project, result.version)
 
 
-def test_a_vanished_source_fails_the_sync_and_deletes_nothing(open_project, project_path: Path) -> None:
+def test_a_vanished_source_fails_the_sync_and_deletes_nothing(
+    open_project, project_path: Path
+) -> None:
     project = open_project()
     project.sync()
     docs = project_path.parent / "docs"
@@ -108,7 +132,9 @@ def test_a_vanished_source_fails_the_sync_and_deletes_nothing(open_project, proj
     assert project.catalog.lock_holder("docs") is None, "the failed sync released its lock"
 
 
-def test_points_of_a_sync_that_died_before_commit_are_undone(open_project, project_path: Path) -> None:
+def test_points_of_a_sync_that_died_before_commit_are_undone(
+    open_project, project_path: Path
+) -> None:
     project = open_project()
     [v1] = project.sync()
     generation = project.catalog.generation(project.catalog.version("docs", 1).generation_id)
@@ -120,10 +146,23 @@ def test_points_of_a_sync_that_died_before_commit_are_undone(open_project, proje
     vector[0] = 1.0
     from ragops.store import PointRecord
 
-    project.store.upsert(collection, [PointRecord(
-        id="00000000-0000-0000-0000-000000000001", vector=vector,
-        payload={"doc_id": "ghost.md", "chunk_id": "x", "text": "ghost", "metadata": {},
-                 "v_from": 2, "v_to": OPEN})])
+    project.store.upsert(
+        collection,
+        [
+            PointRecord(
+                id="00000000-0000-0000-0000-000000000001",
+                vector=vector,
+                payload={
+                    "doc_id": "ghost.md",
+                    "chunk_id": "x",
+                    "text": "ghost",
+                    "metadata": {},
+                    "v_from": 2,
+                    "v_to": OPEN,
+                },
+            )
+        ],
+    )
     project.store.set_v_to(collection, ids[:2], 2)
     (project_path.parent / "docs" / "new.md").write_text("# Bees\n\nBees make honey.\n")
     [v2] = project.sync()
@@ -151,3 +190,31 @@ def test_a_new_spec_builds_a_new_generation_beside_the_old(tmp_path: Path) -> No
         assert v2.documents.new == 4
         assert len(project.catalog.generations("docs")) == 2
         assert project.store.collection_exists(v1.collection)
+
+
+def test_a_file_that_turns_unreadable_after_listing_is_quarantined(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p")
+    folder = path.parent / "connectors" / "flaky_for_test"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "from ragops.connectors import SourceDocument, connector\n"
+        "\n"
+        "def _gone():\n"
+        "    raise PermissionError('permission denied: secret.md')\n"
+        "\n"
+        "@connector('flaky_for_test')\n"
+        "def flaky():\n"
+        "    yield SourceDocument(doc_id='ok.md', version='1', filename='ok.md',\n"
+        "                         load=lambda: b'# Fine\\n\\nThis one reads.')\n"
+        "    yield SourceDocument(doc_id='secret.md', version='1', filename='secret.md', load=_gone)\n"
+    )
+    path.write_text(
+        path.read_text()
+        .replace("sources:\n", "sources:\n  flaky: {connector: flaky_for_test}\n", 1)
+        .replace("sources: [docs]", "sources: [docs, flaky]")
+    )
+    with Project.open(path) as project:
+        [result] = project.sync()
+    reasons = {q["doc_id"]: q["reason"] for q in result.quarantined}
+    assert reasons == {"secret.md": "unreadable: PermissionError: permission denied: secret.md"}
+    assert result.documents.seen == 6 and result.created_version

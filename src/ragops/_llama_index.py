@@ -17,7 +17,9 @@ __all__ = ["RagopsLlamaRetriever"]
 class RagopsLlamaRetriever(BaseRetriever):
     """Returns ``NodeWithScore`` whose node id is the ragops chunk id."""
 
-    def __init__(self, retriever: Retriever, k: int = 5, filters: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, retriever: Retriever, k: int = 5, filters: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self._ragops = retriever
         self._k = k
@@ -30,8 +32,12 @@ class RagopsLlamaRetriever(BaseRetriever):
                 node=TextNode(
                     id_=hit.chunk_id,
                     text=hit.text,
-                    metadata={**hit.metadata, "doc_id": hit.doc_id, "source": hit.source,
-                              "index_version": hit.version},
+                    metadata={
+                        **hit.metadata,
+                        "doc_id": hit.doc_id,
+                        "source": hit.source,
+                        "index_version": hit.version,
+                    },
                 ),
                 score=hit.score,
             )

@@ -233,9 +233,13 @@ class Catalog:
         with self.transaction() as connection:
             connection.execute(
                 generations.insert().values(
-                    index_name=index_name, fingerprint=fingerprint, collection=collection,
-                    spec_json=json.dumps(spec, sort_keys=True), dimension=dimension,
-                    distance=distance, created_at=_now(),
+                    index_name=index_name,
+                    fingerprint=fingerprint,
+                    collection=collection,
+                    spec_json=json.dumps(spec, sort_keys=True),
+                    dimension=dimension,
+                    distance=distance,
+                    created_at=_now(),
                 )
             )
         created = self.generation_by_fingerprint(index_name, fingerprint)
@@ -252,16 +256,20 @@ class Catalog:
 
     def generation(self, generation_id: int) -> Generation:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                generations.select().where(generations.c.id == generation_id)
-            ).mappings().first()
+            row = (
+                connection.execute(generations.select().where(generations.c.id == generation_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             raise CatalogError(f"generation {generation_id} is missing from the catalog")
         return _generation(row)
 
     def generations(self, index_name: str) -> list[Generation]:
-        query = generations.select().where(generations.c.index_name == index_name).order_by(
-            generations.c.id
+        query = (
+            generations.select()
+            .where(generations.c.index_name == index_name)
+            .order_by(generations.c.id)
         )
         with self.engine.connect() as connection:
             return [_generation(row) for row in connection.execute(query).mappings()]
@@ -269,8 +277,8 @@ class Catalog:
     # -- versions ------------------------------------------------------------------------
 
     def versions(self, index_name: str) -> list[VersionInfo]:
-        query = versions.select().where(versions.c.index_name == index_name).order_by(
-            versions.c.number
+        query = (
+            versions.select().where(versions.c.index_name == index_name).order_by(versions.c.number)
         )
         with self.engine.connect() as connection:
             return [_version(row) for row in connection.execute(query).mappings()]
@@ -285,11 +293,17 @@ class Catalog:
             known = [v.number for v in self.versions(index_name)]
             raise IndexNotFoundError(
                 f"index {index_name!r} has no version {number}; "
-                + (f"versions: {', '.join(map(str, known))}" if known else "run `ragops sync` first")
+                + (
+                    f"versions: {', '.join(map(str, known))}"
+                    if known
+                    else "run `ragops sync` first"
+                )
             )
         return _version(row)
 
-    def latest_version(self, index_name: str, generation_id: int | None = None) -> VersionInfo | None:
+    def latest_version(
+        self, index_name: str, generation_id: int | None = None
+    ) -> VersionInfo | None:
         query = versions.select().where(versions.c.index_name == index_name)
         if generation_id is not None:
             query = query.where(versions.c.generation_id == generation_id)
@@ -327,14 +341,20 @@ class Catalog:
             totals = connection.execute(
                 sa.select(
                     sa.func.count(),
-                    sa.func.coalesce(sa.func.sum(sa.case((documents.c.status == "indexed", 1), else_=0)), 0),
+                    sa.func.coalesce(
+                        sa.func.sum(sa.case((documents.c.status == "indexed", 1), else_=0)), 0
+                    ),
                 ).where(documents.c.generation_id == generation_id)
             ).one()
             chunk_total = stats.get("chunks", 0)
             connection.execute(
                 versions.insert().values(
-                    index_name=index_name, number=number, generation_id=generation_id,
-                    created_at=_now(), documents=int(totals[1]), chunks=int(chunk_total),
+                    index_name=index_name,
+                    number=number,
+                    generation_id=generation_id,
+                    created_at=_now(),
+                    documents=int(totals[1]),
+                    chunks=int(chunk_total),
                     stats_json=json.dumps(stats, sort_keys=True),
                 )
             )
@@ -361,9 +381,13 @@ class Catalog:
                 documents.insert(),
                 [
                     {
-                        "generation_id": generation_id, "source": s.source, "doc_id": s.doc_id,
-                        "version_marker": s.version_marker, "content_sha256": s.content_sha256,
-                        "status": s.status, "reason": s.reason,
+                        "generation_id": generation_id,
+                        "source": s.source,
+                        "doc_id": s.doc_id,
+                        "version_marker": s.version_marker,
+                        "content_sha256": s.content_sha256,
+                        "status": s.status,
+                        "reason": s.reason,
                         "chunk_ids_json": json.dumps(list(s.chunk_ids)),
                         "updated_version": s.updated_version,
                     }
@@ -373,16 +397,21 @@ class Catalog:
 
     # -- documents -----------------------------------------------------------------------
 
-    def documents(self, generation_id: int, status: str | None = None) -> dict[tuple[str, str], DocumentState]:
+    def documents(
+        self, generation_id: int, status: str | None = None
+    ) -> dict[tuple[str, str], DocumentState]:
         query = documents.select().where(documents.c.generation_id == generation_id)
         if status is not None:
             query = query.where(documents.c.status == status)
         with self.engine.connect() as connection:
             return {
                 (row["source"], row["doc_id"]): DocumentState(
-                    source=row["source"], doc_id=row["doc_id"],
-                    version_marker=row["version_marker"], content_sha256=row["content_sha256"],
-                    status=row["status"], reason=row["reason"],
+                    source=row["source"],
+                    doc_id=row["doc_id"],
+                    version_marker=row["version_marker"],
+                    content_sha256=row["content_sha256"],
+                    status=row["status"],
+                    reason=row["reason"],
                     chunk_ids=tuple(json.loads(row["chunk_ids_json"])),
                     updated_version=row["updated_version"],
                 )
@@ -396,8 +425,11 @@ class Catalog:
         with self.engine.connect() as connection:
             return {
                 row["name"]: EnvironmentPointer(
-                    index_name=row["index_name"], name=row["name"], version=row["version"],
-                    generation_id=row["generation_id"], updated_at=_aware(row["updated_at"]),
+                    index_name=row["index_name"],
+                    name=row["name"],
+                    version=row["version"],
+                    generation_id=row["generation_id"],
+                    updated_at=_aware(row["updated_at"]),
                 )
                 for row in connection.execute(query).mappings()
             }
@@ -430,11 +462,15 @@ class Catalog:
         """
         now = _now()
         with self.transaction() as connection:
-            current = connection.execute(
-                environments.select().where(
-                    environments.c.index_name == index_name, environments.c.name == name
-                ).with_for_update()
-            ).mappings().first()
+            current = (
+                connection.execute(
+                    environments.select()
+                    .where(environments.c.index_name == index_name, environments.c.name == name)
+                    .with_for_update()
+                )
+                .mappings()
+                .first()
+            )
             from_version = current["version"] if current else None
             if expected_from is not ... and expected_from != from_version:
                 from ragops.errors import PromotionError
@@ -444,29 +480,44 @@ class Catalog:
                     f"while this change expected {expected_from}; look at `ragops history "
                     f"{index_name}` and try again"
                 )
-            values = {"version": version.number, "generation_id": version.generation_id,
-                      "updated_at": now}
+            values = {
+                "version": version.number,
+                "generation_id": version.generation_id,
+                "updated_at": now,
+            }
             if current:
                 connection.execute(
-                    environments.update().where(
-                        environments.c.index_name == index_name, environments.c.name == name
-                    ).values(**values)
+                    environments.update()
+                    .where(environments.c.index_name == index_name, environments.c.name == name)
+                    .values(**values)
                 )
             else:
                 connection.execute(
                     environments.insert().values(index_name=index_name, name=name, **values)
                 )
             entry = {
-                "index_name": index_name, "environment": name, "action": action,
-                "from_version": from_version, "to_version": version.number, "forced": forced,
-                "actor": actor, "reason": reason, "evidence_json": json.dumps(evidence or {}),
+                "index_name": index_name,
+                "environment": name,
+                "action": action,
+                "from_version": from_version,
+                "to_version": version.number,
+                "forced": forced,
+                "actor": actor,
+                "reason": reason,
+                "evidence_json": json.dumps(evidence or {}),
                 "at": now,
             }
             connection.execute(environment_history.insert().values(**entry))
         return HistoryEntry(
-            environment=name, action=action, from_version=from_version,
-            to_version=version.number, forced=forced, actor=actor, reason=reason,
-            evidence=evidence or {}, at=now,
+            environment=name,
+            action=action,
+            from_version=from_version,
+            to_version=version.number,
+            forced=forced,
+            actor=actor,
+            reason=reason,
+            evidence=evidence or {},
+            at=now,
         )
 
     def history(self, index_name: str, environment: str | None = None) -> list[HistoryEntry]:
@@ -477,10 +528,15 @@ class Catalog:
         with self.engine.connect() as connection:
             return [
                 HistoryEntry(
-                    environment=row["environment"], action=row["action"],
-                    from_version=row["from_version"], to_version=row["to_version"],
-                    forced=bool(row["forced"]), actor=row["actor"], reason=row["reason"],
-                    evidence=json.loads(row["evidence_json"]), at=_aware(row["at"]),
+                    environment=row["environment"],
+                    action=row["action"],
+                    from_version=row["from_version"],
+                    to_version=row["to_version"],
+                    forced=bool(row["forced"]),
+                    actor=row["actor"],
+                    reason=row["reason"],
+                    evidence=json.loads(row["evidence_json"]),
+                    at=_aware(row["at"]),
                 )
                 for row in connection.execute(query).mappings()
             ]
@@ -488,22 +544,37 @@ class Catalog:
     # -- evals ---------------------------------------------------------------------------
 
     def record_eval(
-        self, index_name: str, version: int, dataset: str, k: int, metrics: dict[str, Any],
-        report: dict[str, Any], seconds: float,
+        self,
+        index_name: str,
+        version: int,
+        dataset: str,
+        k: int,
+        metrics: dict[str, Any],
+        report: dict[str, Any],
+        seconds: float,
     ) -> None:
         with self.transaction() as connection:
             connection.execute(
                 evals.insert().values(
-                    index_name=index_name, version=version, dataset=dataset, k=k,
+                    index_name=index_name,
+                    version=version,
+                    dataset=dataset,
+                    k=k,
                     metrics_json=json.dumps(metrics, sort_keys=True),
-                    report_json=json.dumps(report), seconds=seconds, created_at=_now(),
+                    report_json=json.dumps(report),
+                    seconds=seconds,
+                    created_at=_now(),
                 )
             )
 
     def eval_results(self, index_name: str, version: int | None = None) -> list[dict[str, Any]]:
         """Eval rows (newest last): version, dataset, k, metrics, seconds, created_at."""
         query = sa.select(
-            evals.c.version, evals.c.dataset, evals.c.k, evals.c.metrics_json, evals.c.seconds,
+            evals.c.version,
+            evals.c.dataset,
+            evals.c.k,
+            evals.c.metrics_json,
+            evals.c.seconds,
             evals.c.created_at,
         ).where(evals.c.index_name == index_name)
         if version is not None:
@@ -511,9 +582,14 @@ class Catalog:
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(evals.c.id)).mappings().all()
         return [
-            {"version": r["version"], "dataset": r["dataset"], "k": r["k"],
-             "metrics": json.loads(r["metrics_json"]), "seconds": r["seconds"],
-             "created_at": _aware(r["created_at"]).isoformat()}
+            {
+                "version": r["version"],
+                "dataset": r["dataset"],
+                "k": r["k"],
+                "metrics": json.loads(r["metrics_json"]),
+                "seconds": r["seconds"],
+                "created_at": _aware(r["created_at"]).isoformat(),
+            }
             for r in rows
         ]
 
@@ -533,7 +609,8 @@ class Catalog:
             with self.transaction() as connection:
                 connection.execute(
                     sync_locks.delete().where(
-                        sync_locks.c.index_name == index_name, sync_locks.c.pid == os.getpid(),
+                        sync_locks.c.index_name == index_name,
+                        sync_locks.c.pid == os.getpid(),
                         sync_locks.c.host == socket.gethostname(),
                     )
                 )
@@ -545,7 +622,10 @@ class Catalog:
                 with self.transaction() as connection:
                     connection.execute(
                         sync_locks.insert().values(
-                            index_name=index_name, holder=holder, host=host, pid=pid,
+                            index_name=index_name,
+                            holder=holder,
+                            host=host,
+                            pid=pid,
                             acquired_at=_now(),
                         )
                     )
@@ -572,9 +652,11 @@ class Catalog:
 
     def lock_holder(self, index_name: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sync_locks.select().where(sync_locks.c.index_name == index_name)
-            ).mappings().first()
+            row = (
+                connection.execute(sync_locks.select().where(sync_locks.c.index_name == index_name))
+                .mappings()
+                .first()
+            )
         return dict(row) if row else None
 
 
@@ -598,16 +680,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _generation(row: Any) -> Generation:
     return Generation(
-        id=row["id"], index_name=row["index_name"], fingerprint=row["fingerprint"],
-        collection=row["collection"], spec=json.loads(row["spec_json"]),
-        dimension=row["dimension"], distance=row["distance"],
+        id=row["id"],
+        index_name=row["index_name"],
+        fingerprint=row["fingerprint"],
+        collection=row["collection"],
+        spec=json.loads(row["spec_json"]),
+        dimension=row["dimension"],
+        distance=row["distance"],
         created_at=_aware(row["created_at"]),
     )
 
 
 def _version(row: Any) -> VersionInfo:
     return VersionInfo(
-        index_name=row["index_name"], number=row["number"], generation_id=row["generation_id"],
-        created_at=_aware(row["created_at"]), documents=row["documents"], chunks=row["chunks"],
+        index_name=row["index_name"],
+        number=row["number"],
+        generation_id=row["generation_id"],
+        created_at=_aware(row["created_at"]),
+        documents=row["documents"],
+        chunks=row["chunks"],
         stats=json.loads(row["stats_json"]),
     )

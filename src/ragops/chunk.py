@@ -29,7 +29,9 @@ def text_hash(text: str) -> str:
 
 def chunk_id(source: str, doc_id: str, text: str, ordinal: int) -> str:
     """The deterministic id of the ``ordinal``-th chunk of a document."""
-    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{source}\x00{doc_id}\x00{text_hash(text)}\x00{ordinal}"))
+    return str(
+        uuid.uuid5(CHUNK_NAMESPACE, f"{source}\x00{doc_id}\x00{text_hash(text)}\x00{ordinal}")
+    )
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ class Chunker:
         tokenizer: Callable[[str], list[Any]],
         max_tokens: int,
     ) -> None:
-        size = max_tokens if config.chunk_size == "auto" else min(int(config.chunk_size), max_tokens)
+        size = (
+            max_tokens if config.chunk_size == "auto" else min(int(config.chunk_size), max_tokens)
+        )
         overlap = min(config.chunk_overlap, size // 4)
         self.config = config
         self._tokenizer = tokenizer
@@ -75,20 +79,30 @@ class Chunker:
         which a sync with nothing to chunk should not pay)."""
         from llama_index.core.node_parser import SentenceSplitter
 
-        return SentenceSplitter(chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap,
-                                tokenizer=self._tokenizer)
+        return SentenceSplitter(
+            chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap, tokenizer=self._tokenizer
+        )
 
     def settings(self) -> dict[str, Any]:
         """What changes the chunks (part of the index spec fingerprint)."""
-        return {"kind": self.config.kind, "chunk_size": self.chunk_size,
-                "chunk_overlap": self.chunk_overlap, "splitter": "llama_index.SentenceSplitter"}
+        return {
+            "kind": self.config.kind,
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+            "splitter": "llama_index.SentenceSplitter",
+        }
 
-    def split(self, source: str, doc_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[Chunk]:
+    def split(
+        self, source: str, doc_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[Chunk]:
         base = dict(metadata or {})
         pieces: list[tuple[str, dict[str, Any]]] = []
         if self.config.kind == "markdown":
             for section_text, section in self._packed_sections(text):
-                pieces.extend((piece, {"section": section}) for piece in self._splitter.split_text(section_text))
+                pieces.extend(
+                    (piece, {"section": section})
+                    for piece in self._splitter.split_text(section_text)
+                )
         else:
             pieces = [(piece, {}) for piece in self._splitter.split_text(text)]
         chunks = []
@@ -104,7 +118,6 @@ class Chunker:
                 )
             )
         return chunks
-
 
     def _packed_sections(self, text: str) -> list[tuple[str, str]]:
         """Markdown sections, neighbours packed together while they fit in one chunk.

@@ -35,7 +35,9 @@ err = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="ragops.yaml to use (default: $RAGOPS_CONFIG, ./ragops.yaml)"),
+    typer.Option(
+        "--config", "-c", help="ragops.yaml to use (default: $RAGOPS_CONFIG, ./ragops.yaml)"
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout")]
 
@@ -128,8 +130,14 @@ def _progress(enabled: bool) -> Iterator[Any]:
     if not enabled or not err.is_terminal:
         yield SyncProgress()
         return
-    bars = Progress(TextColumn("{task.description:>6}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err, transient=True)
+    bars = Progress(
+        TextColumn("{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     with bars:
         yield _RichProgress(bars)
 
@@ -139,7 +147,9 @@ def _parse_filters(values: list[str] | None) -> dict[str, Any]:
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise typer.BadParameter(f"--filter {item!r}: write key=value, e.g. --filter doc_id=a.md")
+            raise typer.BadParameter(
+                f"--filter {item!r}: write key=value, e.g. --filter doc_id=a.md"
+            )
         parsed: Any = int(value) if value.lstrip("-").isdigit() else value
         if key in filters:  # repeated key: match any of the values
             previous = filters[key]
@@ -208,28 +218,45 @@ def _sync(index: str | None, progress: bool, wait: bool) -> list[Any]:
 def _sync_json(result: Any) -> dict[str, Any]:
     data = result.to_dict()
     return {
-        "index": data["index"], "version": data["version"], "generation": data["generation"],
-        "created_version": data["created_version"], "documents": data["documents"],
-        "chunks": data["chunks"], "embedded": data["embedded"],
-        "points_written": data["points_written"], "points_closed": data["points_closed"],
-        "seconds": data["seconds"], "quarantined": data["quarantined"],
+        "index": data["index"],
+        "version": data["version"],
+        "generation": data["generation"],
+        "created_version": data["created_version"],
+        "documents": data["documents"],
+        "chunks": data["chunks"],
+        "embedded": data["embedded"],
+        "points_written": data["points_written"],
+        "points_closed": data["points_closed"],
+        "seconds": data["seconds"],
+        "quarantined": data["quarantined"],
         "timings": data["timings"],
     }
 
 
 def _print_sync(result: Any) -> None:
     d = result.documents
-    verb = f"built version {result.version}" if result.created_version else (
-        f"no change (version {result.version})" if result.version else "nothing indexed yet")
-    out.print(f"[bold]{result.index}[/]: {verb} in {result.seconds:.1f} s "
-              f"(generation {result.generation})")
-    out.print(f"  documents: {d.seen} seen, {d.new} new, {d.changed} changed, {d.deleted} deleted, "
-              f"{d.unchanged} unchanged, {d.quarantined} quarantined")
-    out.print(f"  chunks: {result.chunks} in the version; {result.embedded} embedded, "
-              f"{result.points_written} points written, {result.points_closed} closed")
+    verb = (
+        f"built version {result.version}"
+        if result.created_version
+        else (f"no change (version {result.version})" if result.version else "nothing indexed yet")
+    )
+    out.print(
+        f"[bold]{result.index}[/]: {verb} in {result.seconds:.1f} s "
+        f"(generation {result.generation})"
+    )
+    out.print(
+        f"  documents: {d.seen} seen, {d.new} new, {d.changed} changed, {d.deleted} deleted, "
+        f"{d.unchanged} unchanged, {d.quarantined} quarantined"
+    )
+    out.print(
+        f"  chunks: {result.chunks} in the version; {result.embedded} embedded, "
+        f"{result.points_written} points written, {result.points_closed} closed"
+    )
     if result.quarantined:
-        out.print(f"  [yellow]{len(result.quarantined)} quarantined[/] (see `ragops quarantine "
-                  f"{result.index}`)")
+        out.print(
+            f"  [yellow]{len(result.quarantined)} quarantined[/] (see `ragops quarantine "
+            f"{result.index}`)"
+        )
 
 
 # -- search --------------------------------------------------------------------------------
@@ -242,7 +269,9 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Number of hits")] = 5,
     env: Annotated[str, typer.Option(help="Environment to read")] = "production",
     version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,
-    filter_: Annotated[list[str] | None, typer.Option("--filter", help="key=value (repeatable)")] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="key=value (repeatable)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
@@ -259,8 +288,15 @@ def search(
         finally:
             project.close()
     if as_json:
-        _emit_json({"index": index, "query": query, "version": hits[0].version if hits else retriever.pinned_version,
-                    "seconds": round(seconds, 4), "hits": [h.to_dict() for h in hits]})
+        _emit_json(
+            {
+                "index": index,
+                "query": query,
+                "version": hits[0].version if hits else retriever.pinned_version,
+                "seconds": round(seconds, 4),
+                "hits": [h.to_dict() for h in hits],
+            }
+        )
         return
     _print_hits(hits)
 
@@ -269,8 +305,9 @@ def _print_hits(hits: list[Any]) -> None:
     table = Table("#", "score", "document", "text", show_lines=False, expand=True)
     for rank, hit in enumerate(hits, 1):
         text = " ".join(hit.text.split())
-        table.add_row(str(rank), f"{hit.score:.3f}", hit.doc_id,
-                      text[:160] + ("…" if len(text) > 160 else ""))
+        table.add_row(
+            str(rank), f"{hit.score:.3f}", hit.doc_id, text[:160] + ("…" if len(text) > 160 else "")
+        )
     out.print(table)
     if hits:
         out.print(f"version {hits[0].version}")
@@ -283,7 +320,9 @@ def _print_hits(hits: list[Any]) -> None:
 def eval_(
     index: Annotated[str, typer.Argument(help="Index to evaluate")],
     dataset: Annotated[str | None, typer.Option(help="Eval set name (default: all)")] = None,
-    version: Annotated[int | None, typer.Option(help="Version to evaluate (default: newest)")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Version to evaluate (default: newest)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the index's retrieval eval sets on a version and store the scores."""
@@ -304,8 +343,10 @@ def eval_(
 
 def _print_eval(run: Any) -> None:
     report = run.report
-    table = Table(title=f"{run.index} v{run.version} · {run.dataset} "
-                        f"({len(report.samples)} questions, {report.seconds:.1f} s)")
+    table = Table(
+        title=f"{run.index} v{run.version} · {run.dataset} "
+        f"({len(report.samples)} questions, {report.seconds:.1f} s)"
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in report.metrics.items():
@@ -331,15 +372,20 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
             rows = []
             for info in catalog.versions(index):
                 evals = catalog.eval_results(index, info.number)
-                rows.append({
-                    "version": info.number,
-                    "generation": generations[info.generation_id].fingerprint[:12],
-                    "created_at": info.created_at.isoformat(timespec="seconds"),
-                    "documents": info.documents, "chunks": info.chunks,
-                    "environments": sorted(n for n, p in pointers.items() if p.version == info.number),
-                    "evals": {e["dataset"]: e["metrics"] for e in evals},
-                    "stats": info.stats,
-                })
+                rows.append(
+                    {
+                        "version": info.number,
+                        "generation": generations[info.generation_id].fingerprint[:12],
+                        "created_at": info.created_at.isoformat(timespec="seconds"),
+                        "documents": info.documents,
+                        "chunks": info.chunks,
+                        "environments": sorted(
+                            n for n, p in pointers.items() if p.version == info.number
+                        ),
+                        "evals": {e["dataset"]: e["metrics"] for e in evals},
+                        "stats": info.stats,
+                    }
+                )
         finally:
             project.close()
     if as_json:
@@ -348,9 +394,15 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
     table = Table("version", "generation", "created", "docs", "chunks", "environments", "recall@5")
     for row in rows:
         recall = next((m.get("recall@5") for m in row["evals"].values() if "recall@5" in m), None)
-        table.add_row(str(row["version"]), row["generation"], row["created_at"],
-                      str(row["documents"]), str(row["chunks"]), ", ".join(row["environments"]),
-                      f"{recall:.3f}" if recall is not None else "")
+        table.add_row(
+            str(row["version"]),
+            row["generation"],
+            row["created_at"],
+            str(row["documents"]),
+            str(row["chunks"]),
+            ", ".join(row["environments"]),
+            f"{recall:.3f}" if recall is not None else "",
+        )
     out.print(table)
 
 
@@ -372,8 +424,10 @@ def promote(
         finally:
             project.close()
     previous = f"from version {entry.from_version} " if entry.from_version else ""
-    out.print(f"{index}: {env} moved {previous}to version {entry.to_version}"
-              + (" [yellow](forced)[/]" if entry.forced else ""))
+    out.print(
+        f"{index}: {env} moved {previous}to version {entry.to_version}"
+        + (" [yellow](forced)[/]" if entry.forced else "")
+    )
     for gate in entry.evidence.get("gates", []):
         mark = "[green]pass[/]" if gate["passed"] else "[red]fail[/]"
         out.print(f"  {mark} {gate['gate']}: {gate['detail']}")
@@ -411,18 +465,35 @@ def history(
             entries = project.catalog.history(index, env)
         finally:
             project.close()
-    rows = [{"at": e.at.isoformat(timespec="seconds"), "environment": e.environment,
-             "action": e.action, "from_version": e.from_version, "to_version": e.to_version,
-             "forced": e.forced, "actor": e.actor, "reason": e.reason, "evidence": e.evidence}
-            for e in entries]
+    rows = [
+        {
+            "at": e.at.isoformat(timespec="seconds"),
+            "environment": e.environment,
+            "action": e.action,
+            "from_version": e.from_version,
+            "to_version": e.to_version,
+            "forced": e.forced,
+            "actor": e.actor,
+            "reason": e.reason,
+            "evidence": e.evidence,
+        }
+        for e in entries
+    ]
     if as_json:
         _emit_json({"index": index, "history": rows})
         return
     table = Table("at", "env", "action", "from", "to", "actor", "reason")
     for row in rows:
         action = row["action"] + (" (forced)" if row["forced"] else "")
-        table.add_row(row["at"], row["environment"], action, str(row["from_version"] or ""),
-                      str(row["to_version"]), row["actor"], row["reason"] or "")
+        table.add_row(
+            row["at"],
+            row["environment"],
+            action,
+            str(row["from_version"] or ""),
+            str(row["to_version"]),
+            row["actor"],
+            row["reason"] or "",
+        )
     out.print(table)
 
 
@@ -435,10 +506,18 @@ def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fa
             project.config.index(index)
             rows = []
             for generation in project.catalog.generations(index):
-                for state in project.catalog.documents(generation.id, status="quarantined").values():
-                    rows.append({"generation": generation.fingerprint[:12], "source": state.source,
-                                 "doc_id": state.doc_id, "reason": state.reason,
-                                 "serving_previous_chunks": bool(state.chunk_ids)})
+                for state in project.catalog.documents(
+                    generation.id, status="quarantined"
+                ).values():
+                    rows.append(
+                        {
+                            "generation": generation.fingerprint[:12],
+                            "source": state.source,
+                            "doc_id": state.doc_id,
+                            "reason": state.reason,
+                            "serving_previous_chunks": bool(state.chunk_ids),
+                        }
+                    )
         finally:
             project.close()
     if as_json:
@@ -484,10 +563,15 @@ def _print_summary(summary: Any) -> None:
         _print_sync(item.sync)
         for run_ in item.evals:
             metrics = run_.report.metrics
-            shown = ", ".join(f"{name} {metrics[name]:.3f}" for name in
-                              ("recall@5", "mrr", "ndcg@10", "id_context_recall") if name in metrics)
-            out.print(f"  eval {run_.dataset} on v{run_.version}: {shown} "
-                      f"({len(run_.report.samples)} questions)")
+            shown = ", ".join(
+                f"{name} {metrics[name]:.3f}"
+                for name in ("recall@5", "mrr", "ndcg@10", "id_context_recall")
+                if name in metrics
+            )
+            out.print(
+                f"  eval {run_.dataset} on v{run_.version}: {shown} "
+                f"({len(run_.report.samples)} questions)"
+            )
         if item.promotion:
             out.print(f"  {item.promotion}")
         if item.sample_hits:
@@ -519,8 +603,18 @@ def ui(
     instance = home / "dagster.yaml"
     if not instance.exists():
         instance.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    command = [sys.executable, "-m", "dagster", "dev", "-m", "dagster_defs", "-h", "127.0.0.1",
-               "-p", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "dagster_defs",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     err.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
     raise typer.Exit(subprocess.call(command, env=env))
 

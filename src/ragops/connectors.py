@@ -95,9 +95,7 @@ class Connector:
             annotation = param.annotation if param.annotation is not param.empty else Any
             default = ... if param.default is param.empty else param.default
             fields[param.name] = (annotation, default)
-        return create_model(
-            f"{self.name}_options", __config__=ConfigDict(extra="forbid"), **fields
-        )
+        return create_model(f"{self.name}_options", __config__=ConfigDict(extra="forbid"), **fields)
 
     def validate_options(self, source_name: str, options: Mapping[str, Any]) -> dict[str, Any]:
         """Check a source's options against the signature; ConfigError names key, value, fix."""
@@ -112,8 +110,10 @@ class Connector:
                     allowed = ", ".join(self.option_names()) or "(none)"
                     close = difflib.get_close_matches(key, self.option_names(), n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    problems.append(f"  - {where}: connector {self.name!r} has no option "
-                                    f"{key!r}{hint}; its options: {allowed}")
+                    problems.append(
+                        f"  - {where}: connector {self.name!r} has no option "
+                        f"{key!r}{hint}; its options: {allowed}"
+                    )
                 elif error["type"] == "missing":
                     problems.append(f"  - {where}: required by connector {self.name!r}; add it")
                 else:
@@ -161,17 +161,24 @@ _REGISTRY: dict[str, Connector] = {}
 INJECTED_PARAMETERS = frozenset({"project_dir"})
 
 
-def connector(name: str | None = None) -> Callable[[Callable[..., Iterator[SourceDocument]]], Callable[..., Iterator[SourceDocument]]]:
+def connector(
+    name: str | None = None,
+) -> Callable[[Callable[..., Iterator[SourceDocument]]], Callable[..., Iterator[SourceDocument]]]:
     """Register a generator function as a connector named ``name`` (default: its own name).
 
     Raises ConfigError when another function already took the name.
     """
 
-    def register(function: Callable[..., Iterator[SourceDocument]]) -> Callable[..., Iterator[SourceDocument]]:
+    def register(
+        function: Callable[..., Iterator[SourceDocument]],
+    ) -> Callable[..., Iterator[SourceDocument]]:
         connector_name = name or function.__name__
         defined_in = inspect.getsourcefile(function) or function.__module__
         existing = _REGISTRY.get(connector_name)
-        if existing is not None and Path(existing.defined_in).resolve() != Path(defined_in).resolve():
+        if (
+            existing is not None
+            and Path(existing.defined_in).resolve() != Path(defined_in).resolve()
+        ):
             raise ConfigError(
                 f"two connectors are named {connector_name!r}: {existing.defined_in} and "
                 f"{defined_in}; rename one (@connector('other-name'))"

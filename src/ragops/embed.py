@@ -245,8 +245,9 @@ class Embedder:
 
     def tokenize(self, text: str) -> list[int]:
         tokenizer = self.model.tokenizer
-        return list(tokenizer(text, add_special_tokens=False, truncation=False,
-                              verbose=False)["input_ids"])
+        return list(
+            tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        )
 
     @property
     def max_content_tokens(self) -> int:

@@ -6,6 +6,7 @@ Every error says what went wrong, where, and how to fix it::
     ├── ConfigError            ragops.yaml is invalid (names the key, the value and the fix)
     ├── ConnectorError         a source could not be listed or read
     ├── ParseError             one document could not be parsed (it gets quarantined)
+    ├── ParserSetupError       the parser cannot run here at all (the sync stops)
     ├── EmbeddingError         the embedding model could not be loaded or run
     ├── StoreError             the vector store failed
     │   └── StoreLockedError   the embedded store is held by another process
@@ -26,6 +27,7 @@ __all__ = [
     "EvalError",
     "IndexNotFoundError",
     "ParseError",
+    "ParserSetupError",
     "PromotionError",
     "RagopsError",
     "StoreError",
@@ -48,6 +50,14 @@ class ConnectorError(RagopsError):
 
 class ParseError(RagopsError):
     """One document could not be turned into text. The document is quarantined."""
+
+
+class ParserSetupError(RagopsError):
+    """The parser itself cannot run here (a model or tool is missing, a setting is unusable).
+
+    Not a :class:`ParseError`: it concerns every document, so a sync stops and shows the fix
+    instead of quarantining each file.
+    """
 
 
 class EmbeddingError(RagopsError):

@@ -29,9 +29,14 @@ class EvalRun:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index, "version": self.version, "dataset": self.dataset,
-            "k": self.report.k, "metrics": self.report.metrics, "counts": self.report.counts,
-            "skipped": self.report.skipped, "errors": len(self.report.errors),
+            "index": self.index,
+            "version": self.version,
+            "dataset": self.dataset,
+            "k": self.report.k,
+            "metrics": self.report.metrics,
+            "counts": self.report.counts,
+            "skipped": self.report.skipped,
+            "errors": len(self.report.errors),
             "seconds": round(self.report.seconds, 3),
         }
 
@@ -61,7 +66,9 @@ def evaluate_index(
     if version is None:
         latest = project.catalog.latest_version(index)
         if latest is None:
-            raise IndexNotFoundError(f"index {index!r} has no version yet; run `ragops sync {index}`")
+            raise IndexNotFoundError(
+                f"index {index!r} has no version yet; run `ragops sync {index}`"
+            )
         version = latest.number
     retriever = Retriever(project, index, version=version)
 
@@ -75,10 +82,16 @@ def evaluate_index(
     for eval_set in eval_sets:
         samples = load_eval_set(project.config.eval_path(eval_set))
         cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
-        report = run_retrieval_eval(samples, search, k=max(cutoffs), ks=cutoffs,
-                                    dataset_name=eval_set.name)
+        report = run_retrieval_eval(
+            samples, search, k=max(cutoffs), ks=cutoffs, dataset_name=eval_set.name
+        )
         project.catalog.record_eval(
-            index, version, eval_set.name, eval_set.k, report.metrics, report.to_dict(),
+            index,
+            version,
+            eval_set.name,
+            eval_set.k,
+            report.metrics,
+            report.to_dict(),
             report.seconds,
         )
         runs.append(EvalRun(index, version, eval_set.name, report))

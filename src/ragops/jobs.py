@@ -38,8 +38,10 @@ class IndexSummary:
             "evals": [run.to_dict() for run in self.evals],
             "promotion": self.promotion,
             "promoted": self.promoted,
-            "sample_search": {"query": self.sample_query,
-                              "hits": [hit.to_dict() for hit in self.sample_hits]},
+            "sample_search": {
+                "query": self.sample_query,
+                "hits": [hit.to_dict() for hit in self.sample_hits],
+            },
         }
 
 
@@ -49,8 +51,10 @@ class JobSummary:
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"indexes": [item.to_dict() for item in self.indexes],
-                "seconds": round(self.seconds, 3)}
+        return {
+            "indexes": [item.to_dict() for item in self.indexes],
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def run_main_job(

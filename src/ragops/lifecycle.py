@@ -38,8 +38,14 @@ class GateResult:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gate": self.gate, "metric": self.metric, "value": self.value,
-                "bound": self.bound, "passed": self.passed, "detail": self.detail}
+        return {
+            "gate": self.gate,
+            "metric": self.metric,
+            "value": self.value,
+            "bound": self.bound,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
 
 
 def _actor() -> str:
@@ -73,31 +79,51 @@ def check_gates(project: Project, index: str, version: int) -> list[GateResult]:
     return [_check(gate, metrics, production, version) for gate in gates]
 
 
-def _check(gate: Gate, metrics: dict[str, float], production: dict[str, float] | None,
-           version: int) -> GateResult:
+def _check(
+    gate: Gate, metrics: dict[str, float], production: dict[str, float] | None, version: int
+) -> GateResult:
     text = str(gate)
     value = metrics.get(gate.metric)
     if value is None:
         known = ", ".join(sorted(metrics)) or "none: run `ragops eval` on it first"
-        return GateResult(text, gate.metric, None, None, False,
-                          f"version {version} has no {gate.metric!r} result (measured: {known})")
+        return GateResult(
+            text,
+            gate.metric,
+            None,
+            None,
+            False,
+            f"version {version} has no {gate.metric!r} result (measured: {known})",
+        )
     if gate.threshold is not None:
         bound = gate.threshold
     elif production is None or gate.metric not in production:
-        return GateResult(text, gate.metric, value, None, True,
-                          "no production baseline yet: relative gate passes")
+        return GateResult(
+            text, gate.metric, value, None, True, "no production baseline yet: relative gate passes"
+        )
     else:
         bound = production[gate.metric] + (gate.production_delta or 0.0)
-    passed = {">=": value >= bound, "<=": value <= bound, ">": value > bound,
-              "<": value < bound}[gate.op]
+    passed = {">=": value >= bound, "<=": value <= bound, ">": value > bound, "<": value < bound}[
+        gate.op
+    ]
     verdict = "passes" if passed else "fails"
-    return GateResult(text, gate.metric, value, bound, passed,
-                      f"{gate.metric} = {value:.4f} {verdict} {gate.op} {bound:.4f}")
+    return GateResult(
+        text,
+        gate.metric,
+        value,
+        bound,
+        passed,
+        f"{gate.metric} = {value:.4f} {verdict} {gate.op} {bound:.4f}",
+    )
 
 
 def promote(
-    project: Project, index: str, version: int, env: str = PRODUCTION, *,
-    force: bool = False, reason: str | None = None,
+    project: Project,
+    index: str,
+    version: int,
+    env: str = PRODUCTION,
+    *,
+    force: bool = False,
+    reason: str | None = None,
 ) -> HistoryEntry:
     """Point ``env`` at ``version``. Gates apply to production; ``force`` needs a ``reason``."""
     info = project.catalog.version(index, version)
@@ -107,13 +133,19 @@ def promote(
         lines = "\n".join(f"  - {r.gate}: {r.detail}" for r in failing)
         raise PromotionError(
             f"refusing to promote {index} version {version} to {env}: {len(failing)} gate(s) "
-            f"fail:\n{lines}\nImprove the index, or override with --force --reason \"why\""
+            f'fail:\n{lines}\nImprove the index, or override with --force --reason "why"'
         )
     if force and not reason:
-        raise PromotionError("--force needs --reason \"why\": forced promotions are audited")
+        raise PromotionError('--force needs --reason "why": forced promotions are audited')
     entry = project.catalog.move_environment(
-        index, env, info, action="promote", actor=_actor(), reason=reason,
-        forced=bool(force and failing), evidence={"gates": [r.to_dict() for r in results]},
+        index,
+        env,
+        info,
+        action="promote",
+        actor=_actor(),
+        reason=reason,
+        forced=bool(force and failing),
+        evidence={"gates": [r.to_dict() for r in results]},
     )
     if env == PRODUCTION:
         _follow_alias(project, index, info)
@@ -132,7 +164,9 @@ def environment_stack(project: Project, index: str, env: str) -> list[int]:
     return stack
 
 
-def rollback(project: Project, index: str, env: str = PRODUCTION, *, reason: str | None = None) -> HistoryEntry:
+def rollback(
+    project: Project, index: str, env: str = PRODUCTION, *, reason: str | None = None
+) -> HistoryEntry:
     """Return ``env`` to the version it pointed at before its latest promotion."""
     stack = environment_stack(project, index, env)
     current = project.catalog.environments(index).get(env)
@@ -145,8 +179,14 @@ def rollback(project: Project, index: str, env: str = PRODUCTION, *, reason: str
         )
     target = project.catalog.version(index, stack[-2])
     entry = project.catalog.move_environment(
-        index, env, target, action="rollback", actor=_actor(), reason=reason,
-        evidence={"rolled_back_from": current.version}, expected_from=current.version,
+        index,
+        env,
+        target,
+        action="rollback",
+        actor=_actor(),
+        reason=reason,
+        evidence={"rolled_back_from": current.version},
+        expected_from=current.version,
     )
     if env == PRODUCTION:
         _follow_alias(project, index, target)

@@ -65,7 +65,8 @@ class Project:
                 path = self.config.eval_path(eval_set)
                 if not path.is_file():
                     raise ConfigError(
-                        f"indexes.{index_name}.evals.{eval_set.name}.path = {str(eval_set.path)!r}: "
+                        f"indexes.{index_name}.evals.{eval_set.name}.path = "
+                        f"{str(eval_set.path)!r}: "
                         f"no file at {path}; fix the path (relative to the folder of ragops.yaml)"
                     )
 
@@ -87,7 +88,8 @@ class Project:
                 from ragops.store import open_store
 
                 self._store = open_store(
-                    url=self.config.store.url, path=self.config.store_path(),
+                    url=self.config.store.url,
+                    path=self.config.store_path(),
                     api_key=self.config.store_api_key(),
                 )
             return self._store
@@ -109,8 +111,9 @@ class Project:
         from ragops.chunk import Chunker
 
         embedder = self.embedder(index_name)
-        return Chunker(self.config.index(index_name).chunker, embedder.tokenize,
-                       embedder.max_content_tokens)
+        return Chunker(
+            self.config.index(index_name).chunker, embedder.tokenize, embedder.max_content_tokens
+        )
 
     def index_spec(self, index_name: str) -> IndexSpec:
         from ragops.parse import parser_id
@@ -135,7 +138,9 @@ class Project:
 
     # -- work --------------------------------------------------------------------------------
 
-    def sync(self, index_name: str | None = None, progress: SyncProgress | None = None) -> list[SyncResult]:
+    def sync(
+        self, index_name: str | None = None, progress: SyncProgress | None = None
+    ) -> list[SyncResult]:
         """Sync one index (or all, in configuration order) and return what each sync did."""
         from ragops.sync import sync_index
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragops.config import EmbeddingConfig, ProjectConfig
-from ragops.errors import IndexNotFoundError, RagopsError
+from ragops.errors import RagopsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from llama_index.core.retrievers import BaseRetriever
@@ -46,9 +46,15 @@ class Hit:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "score": self.score, "doc_id": self.doc_id,
-                "chunk_id": self.chunk_id, "metadata": self.metadata, "version": self.version,
-                "source": self.source}
+        return {
+            "text": self.text,
+            "score": self.score,
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "metadata": self.metadata,
+            "version": self.version,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,12 @@ class Retriever:
     """Searches one index at an environment (default ``production``) or a pinned version."""
 
     def __init__(
-        self, project: Project, index: str, env: str | None = "production",
-        version: int | None = None, owns_project: bool = False,
+        self,
+        project: Project,
+        index: str,
+        env: str | None = "production",
+        version: int | None = None,
+        owns_project: bool = False,
     ) -> None:
         project.config.index(index)
         self.project = project
@@ -116,14 +126,21 @@ class Retriever:
             return cached
         spec = generation.spec["embedding"]
         current = self.project.embedder(self.index)
-        if current.info.fingerprint_fields() == {k: spec.get(k) for k in current.info.fingerprint_fields()}:
+        if current.info.fingerprint_fields() == {
+            k: spec.get(k) for k in current.info.fingerprint_fields()
+        }:
             embedder = current
         else:
             device = self.project.config.embedding_for(self.index).device
             embedder = Embedder(
-                EmbeddingConfig(model=spec["model"], device=device, dtype=spec["dtype"],
-                                normalize=spec["normalize"], query_prefix=spec["query_prefix"],
-                                document_prefix=spec["document_prefix"]),
+                EmbeddingConfig(
+                    model=spec["model"],
+                    device=device,
+                    dtype=spec["dtype"],
+                    normalize=spec["normalize"],
+                    query_prefix=spec["query_prefix"],
+                    document_prefix=spec["document_prefix"],
+                ),
                 base=self.project.root,
             )
             if embedder.info.weights_sha256 != spec["weights_sha256"]:
@@ -158,20 +175,29 @@ class Retriever:
         ]
 
     def search_vector(
-        self, vector: Sequence[float], k: int = 5, filters: Mapping[str, Any] | None = None,
+        self,
+        vector: Sequence[float],
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
         _target: _Target | None = None,
     ) -> list[Hit]:
         """Search with a query vector you embedded yourself."""
         target = _target or self._target()
         points = self.project.store.search(
-            target.generation.collection, list(map(float, vector)), k, target.version,
+            target.generation.collection,
+            list(map(float, vector)),
+            k,
+            target.version,
             _payload_filters(filters),
         )
         return [
             Hit(
-                text=p.payload.get("text", ""), score=float(p.score),
-                doc_id=p.payload.get("doc_id", ""), chunk_id=p.payload.get("chunk_id", p.id),
-                metadata=dict(p.payload.get("metadata") or {}), version=target.version,
+                text=p.payload.get("text", ""),
+                score=float(p.score),
+                doc_id=p.payload.get("doc_id", ""),
+                chunk_id=p.payload.get("chunk_id", p.id),
+                metadata=dict(p.payload.get("metadata") or {}),
+                version=target.version,
                 source=p.payload.get("source", ""),
             )
             for p in points
@@ -210,7 +236,3 @@ def _payload_filters(filters: Mapping[str, Any] | None) -> dict[str, Any] | None
         else:
             mapped[f"metadata.{key}"] = value
     return mapped
-
-
-def _not_found(index: str) -> IndexNotFoundError:  # pragma: no cover - kept for messages
-    return IndexNotFoundError(f"index {index!r} has nothing to search yet; run `ragops sync {index}`")

@@ -22,22 +22,35 @@ import pyarrow.parquet as pq
 
 from ragops.chunk import Chunk
 from ragops.connectors import SourceDocument
-from ragops.sync import Plan, StagedChanges, ListedDocument, DocumentOutcome
+from ragops.sync import DocumentOutcome, ListedDocument, Plan, StagedChanges
 
 __all__ = ["clear_staged", "read_staged", "staging_dir", "write_staged"]
 
 FORMAT = 1
 
-_CHUNK = pa.struct([
-    ("id", pa.string()), ("ordinal", pa.int32()), ("text", pa.string()),
-    ("metadata_json", pa.string()),
-])
-_SCHEMA = pa.schema([
-    ("source", pa.string()), ("doc_id", pa.string()), ("version_marker", pa.string()),
-    ("filename", pa.string()), ("mime_type", pa.string()), ("metadata_json", pa.string()),
-    ("acl", pa.list_(pa.string())), ("status", pa.string()), ("content_sha256", pa.string()),
-    ("reason", pa.string()), ("chunks", pa.list_(_CHUNK)),
-])
+_CHUNK = pa.struct(
+    [
+        ("id", pa.string()),
+        ("ordinal", pa.int32()),
+        ("text", pa.string()),
+        ("metadata_json", pa.string()),
+    ]
+)
+_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("doc_id", pa.string()),
+        ("version_marker", pa.string()),
+        ("filename", pa.string()),
+        ("mime_type", pa.string()),
+        ("metadata_json", pa.string()),
+        ("acl", pa.list_(pa.string())),
+        ("status", pa.string()),
+        ("content_sha256", pa.string()),
+        ("reason", pa.string()),
+        ("chunks", pa.list_(_CHUNK)),
+    ]
+)
 
 
 def staging_dir(data_dir: Path, index_name: str) -> Path:
@@ -50,8 +63,12 @@ def write_staged(folder: Path, staged: StagedChanges) -> None:
     temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     plan = staged.plan
     manifest = {
-        "format": FORMAT, "fingerprint": plan.fingerprint, "head_number": plan.head_number,
-        "seen": plan.seen, "deleted": plan.deleted, "unchanged": plan.unchanged,
+        "format": FORMAT,
+        "fingerprint": plan.fingerprint,
+        "head_number": plan.head_number,
+        "seen": plan.seen,
+        "deleted": plan.deleted,
+        "unchanged": plan.unchanged,
         "candidates": [_listed_row(item) for item in plan.candidates],
         "seconds": staged.seconds,
     }
@@ -78,12 +95,16 @@ def read_staged(folder: Path) -> StagedChanges | None:
         return None
     candidates = [_listed_from(row) for row in manifest["candidates"]]
     plan = Plan(
-        fingerprint=manifest["fingerprint"], head_number=manifest["head_number"],
+        fingerprint=manifest["fingerprint"],
+        head_number=manifest["head_number"],
         seen=[tuple(key) for key in manifest["seen"]],  # type: ignore[misc]
-        candidates=candidates, deleted=[tuple(key) for key in manifest["deleted"]],  # type: ignore[misc]
+        candidates=candidates,
+        deleted=[tuple(key) for key in manifest["deleted"]],  # type: ignore[misc]
         unchanged=manifest["unchanged"],
     )
-    outcomes = [_outcome_from(row) for row in pq.read_table(folder / "outcomes.parquet").to_pylist()]
+    outcomes = [
+        _outcome_from(row) for row in pq.read_table(folder / "outcomes.parquet").to_pylist()
+    ]
     return StagedChanges(plan, outcomes, manifest.get("seconds", 0.0))
 
 
@@ -97,33 +118,61 @@ def _not_loadable() -> bytes:
 
 def _listed_row(item: ListedDocument) -> dict[str, Any]:
     document = item.document
-    return {"source": item.source, "doc_id": document.doc_id, "version_marker": document.version,
-            "filename": document.filename, "mime_type": document.mime_type,
-            "metadata_json": json.dumps(dict(document.metadata)), "acl": list(document.acl)}
+    return {
+        "source": item.source,
+        "doc_id": document.doc_id,
+        "version_marker": document.version,
+        "filename": document.filename,
+        "mime_type": document.mime_type,
+        "metadata_json": json.dumps(dict(document.metadata)),
+        "acl": list(document.acl),
+    }
 
 
 def _listed_from(row: dict[str, Any]) -> ListedDocument:
-    return ListedDocument(row["source"], SourceDocument(
-        doc_id=row["doc_id"], version=row["version_marker"], filename=row["filename"],
-        load=_not_loadable, mime_type=row["mime_type"],
-        metadata=json.loads(row["metadata_json"]), acl=tuple(row["acl"] or ()),
-    ))
+    return ListedDocument(
+        row["source"],
+        SourceDocument(
+            doc_id=row["doc_id"],
+            version=row["version_marker"],
+            filename=row["filename"],
+            load=_not_loadable,
+            mime_type=row["mime_type"],
+            metadata=json.loads(row["metadata_json"]),
+            acl=tuple(row["acl"] or ()),
+        ),
+    )
 
 
 def _outcome_row(outcome: DocumentOutcome) -> dict[str, Any]:
     return {
-        **_listed_row(outcome.listed), "status": outcome.status,
-        "content_sha256": outcome.content_sha256, "reason": outcome.reason,
-        "chunks": [{"id": c.id, "ordinal": c.ordinal, "text": c.text,
-                    "metadata_json": json.dumps(c.metadata)} for c in outcome.chunks],
+        **_listed_row(outcome.listed),
+        "status": outcome.status,
+        "content_sha256": outcome.content_sha256,
+        "reason": outcome.reason,
+        "chunks": [
+            {
+                "id": c.id,
+                "ordinal": c.ordinal,
+                "text": c.text,
+                "metadata_json": json.dumps(c.metadata),
+            }
+            for c in outcome.chunks
+        ],
     }
 
 
 def _outcome_from(row: dict[str, Any]) -> DocumentOutcome:
     listed = _listed_from(row)
     chunks = [
-        Chunk(id=c["id"], source=listed.source, doc_id=listed.document.doc_id,
-              ordinal=c["ordinal"], text=c["text"], metadata=json.loads(c["metadata_json"]))
+        Chunk(
+            id=c["id"],
+            source=listed.source,
+            doc_id=listed.document.doc_id,
+            ordinal=c["ordinal"],
+            text=c["text"],
+            metadata=json.loads(c["metadata_json"]),
+        )
         for c in row["chunks"] or []
     ]
     return DocumentOutcome(listed, row["status"], row["content_sha256"], chunks, row["reason"])

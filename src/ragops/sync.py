@@ -33,13 +33,21 @@ from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation
 from ragops.chunk import Chunk
 from ragops.connectors import SourceDocument
-from ragops.errors import ParseError
+from ragops.errors import ParseError, ParserSetupError
 from ragops.store import OPEN, PointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
 
-__all__ = ["DocumentCounts", "Plan", "StagedChanges", "SyncProgress", "SyncResult", "stage_index", "sync_index"]
+__all__ = [
+    "DocumentCounts",
+    "Plan",
+    "StagedChanges",
+    "SyncProgress",
+    "SyncResult",
+    "stage_index",
+    "sync_index",
+]
 
 _EMBED_BATCH = 256
 _WRITE_BATCH = 512
@@ -140,14 +148,22 @@ class StagedChanges:
         by_status = {"indexed": 0, "touched": 0, "quarantined": 0}
         for outcome in self.outcomes:
             by_status[outcome.status] += 1
-        return {"seen": len(self.plan.seen), "candidates": len(self.plan.candidates),
-                "deleted": len(self.plan.deleted), "unchanged": self.plan.unchanged,
-                "parsed": by_status["indexed"], "touched": by_status["touched"],
-                "quarantined": by_status["quarantined"], "chunks": self.chunk_count}
+        return {
+            "seen": len(self.plan.seen),
+            "candidates": len(self.plan.candidates),
+            "deleted": len(self.plan.deleted),
+            "unchanged": self.plan.unchanged,
+            "parsed": by_status["indexed"],
+            "touched": by_status["touched"],
+            "quarantined": by_status["quarantined"],
+            "chunks": self.chunk_count,
+        }
 
 
 def sync_index(
-    project: Project, index_name: str, progress: SyncProgress | None = None,
+    project: Project,
+    index_name: str,
+    progress: SyncProgress | None = None,
     staged: StagedChanges | None = None,
 ) -> SyncResult:
     """Bring ``index_name`` up to date with its sources; see the module docstring.
@@ -158,7 +174,9 @@ def sync_index(
     return _Sync(project, index_name, progress or SyncProgress()).run(staged)
 
 
-def stage_index(project: Project, index_name: str, progress: SyncProgress | None = None) -> StagedChanges:
+def stage_index(
+    project: Project, index_name: str, progress: SyncProgress | None = None
+) -> StagedChanges:
     """List, diff, parse and chunk an index's changed documents without embedding them."""
     return _Sync(project, index_name, progress or SyncProgress()).stage()
 
@@ -186,15 +204,24 @@ class _Sync:
         """Find or create the generation and undo whatever a dead sync left in it."""
         spec = self.project.index_spec(self.index_name)
         generation = self.catalog.get_or_create_generation(
-            self.index_name, spec.fingerprint, spec.to_dict(), spec.dimension, self.config.distance,
+            self.index_name,
+            spec.fingerprint,
+            spec.to_dict(),
+            spec.dimension,
+            self.config.distance,
         )
         self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
         head = self.catalog.latest_version(self.index_name, generation.id)
         head_number = head.number if head else 0
         recovered = self.store.rollback_uncommitted(generation.collection, head_number)
         checkpoint("after_recovery")
-        return _Opened(generation, head_number, head.chunks if head else 0, recovered,
-                       self.catalog.documents(generation.id))
+        return _Opened(
+            generation,
+            head_number,
+            head.chunks if head else 0,
+            recovered,
+            self.catalog.documents(generation.id),
+        )
 
     def _plan(self, opened: _Opened) -> Plan:
         listed = self._list_sources()
@@ -209,8 +236,9 @@ class _Sync:
             else:
                 unchanged += 1
         deleted = [key for key in opened.known if key not in seen_keys]
-        return Plan(opened.generation.fingerprint, opened.head_number, seen, candidates,
-                    deleted, unchanged)
+        return Plan(
+            opened.generation.fingerprint, opened.head_number, seen, candidates, deleted, unchanged
+        )
 
     def stage(self) -> StagedChanges:
         chunker = self.project.chunker(self.index_name)
@@ -231,8 +259,11 @@ class _Sync:
         with self.catalog.sync_lock(self.index_name):
             opened = self._open()
             generation, head_number, known = opened.generation, opened.head_number, opened.known
-            if (staged is not None and staged.plan.fingerprint == generation.fingerprint
-                    and staged.plan.head_number == head_number):
+            if (
+                staged is not None
+                and staged.plan.fingerprint == generation.fingerprint
+                and staged.plan.head_number == head_number
+            ):
                 plan = staged.plan
                 outcomes: Iterator[DocumentOutcome] = iter(staged.outcomes)
                 self.timings["parse"] = staged.seconds
@@ -240,9 +271,12 @@ class _Sync:
                 plan = self._plan(opened)
                 outcomes = self._prepare_in_background(plan.candidates, known, chunker)
             result = SyncResult(
-                index=self.index_name, version=head_number or None,
-                generation=generation.fingerprint[:12], collection=generation.collection,
-                created_version=False, recovered_points=opened.recovered,
+                index=self.index_name,
+                version=head_number or None,
+                generation=generation.fingerprint[:12],
+                collection=generation.collection,
+                created_version=False,
+                recovered_points=opened.recovered,
                 fingerprint=generation.fingerprint,
             )
             counts = result.documents
@@ -253,8 +287,9 @@ class _Sync:
             deleted = plan.deleted
 
             next_number = self.catalog.next_version_number(self.index_name)
-            writer = _PointWriter(self.store, generation, next_number, embedder, self.progress,
-                                  self.timings)
+            writer = _PointWriter(
+                self.store, generation, next_number, embedder, self.progress, self.timings
+            )
             doc_states: list[DocumentState] = []
             self.progress.start("parse", len(plan.candidates))
             for outcome in outcomes:
@@ -276,9 +311,12 @@ class _Sync:
                 result.seconds = time.perf_counter() - started
                 result.timings = dict(self.timings)
                 stats = {
-                    "documents": asdict(counts), "chunks": result.chunks,
-                    "embedded": result.embedded, "points_written": result.points_written,
-                    "points_closed": result.points_closed, "seconds": round(result.seconds, 3),
+                    "documents": asdict(counts),
+                    "chunks": result.chunks,
+                    "embedded": result.embedded,
+                    "points_written": result.points_written,
+                    "points_closed": result.points_closed,
+                    "seconds": round(result.seconds, 3),
                 }
                 versioned = [
                     s if s.updated_version != -1 else _replace_version(s, next_number)
@@ -301,7 +339,8 @@ class _Sync:
             counts.quarantined = sum(1 for key in quarantined if key in seen_keys)
             result.quarantined = [
                 {"source": s.source, "doc_id": s.doc_id, "reason": s.reason or ""}
-                for key, s in sorted(quarantined.items()) if key in seen_keys
+                for key, s in sorted(quarantined.items())
+                if key in seen_keys
             ]
         result.seconds = time.perf_counter() - started
         result.timings = {k: round(v, 3) for k, v in self.timings.items()}
@@ -324,7 +363,10 @@ class _Sync:
     # -- parse and chunk (background thread) -------------------------------------------------
 
     def _prepare_in_background(
-        self, candidates: Sequence[ListedDocument], known: dict[tuple[str, str], DocumentState], chunker: Any
+        self,
+        candidates: Sequence[ListedDocument],
+        known: dict[tuple[str, str], DocumentState],
+        chunker: Any,
     ) -> Iterator[DocumentOutcome]:
         outcomes: queue.Queue[DocumentOutcome | BaseException | None] = queue.Queue(maxsize=64)
         stop = threading.Event()
@@ -367,25 +409,36 @@ class _Sync:
         try:
             content = document.load()
         except Exception as exc:
-            return DocumentOutcome(item, "quarantined",
-                            reason=f"unreadable: {exc.__class__.__name__}: {exc}")
+            return DocumentOutcome(
+                item, "quarantined", reason=f"unreadable: {exc.__class__.__name__}: {exc}"
+            )
         digest = hashlib.sha256(content).hexdigest()
         previous = known.get((item.source, document.doc_id))
         if previous is not None and previous.content_sha256 == digest:
             return DocumentOutcome(item, "touched", content_sha256=digest)
         try:
             parsed = parse_document(content, document.filename, document.mime_type)
+        except ParserSetupError:
+            raise  # concerns every document: stop the sync and show the fix
         except ParseError as exc:
             return DocumentOutcome(item, "quarantined", content_sha256=digest, reason=str(exc))
         except Exception as exc:  # a parser bug must not end the run: quarantine with the cause
-            return DocumentOutcome(item, "quarantined", content_sha256=digest,
-                            reason=f"parser failed: {exc.__class__.__name__}: {exc}")
+            return DocumentOutcome(
+                item,
+                "quarantined",
+                content_sha256=digest,
+                reason=f"parser failed: {exc.__class__.__name__}: {exc}",
+            )
         metadata = {**dict(document.metadata), "filename": document.filename}
         chunks = chunker.split(item.source, document.doc_id, parsed.text, metadata)
         self.timings["parse"] += time.perf_counter() - started
         if not chunks:
-            return DocumentOutcome(item, "quarantined", content_sha256=digest,
-                            reason="no text left after parsing (empty document)")
+            return DocumentOutcome(
+                item,
+                "quarantined",
+                content_sha256=digest,
+                reason="no text left after parsing (empty document)",
+            )
         return DocumentOutcome(item, "indexed", content_sha256=digest, chunks=chunks)
 
     # -- applying one document -------------------------------------------------------------
@@ -407,20 +460,29 @@ class _Sync:
             counts.unchanged += 1
         else:
             counts.changed += 1
-        base = dict(source=outcome.listed.source, doc_id=document.doc_id,
-                    version_marker=document.version)
+        base = dict(
+            source=outcome.listed.source, doc_id=document.doc_id, version_marker=document.version
+        )
         if outcome.status == "touched":
             assert previous is not None
-            return DocumentState(**base, content_sha256=previous.content_sha256,
-                                 status=previous.status, reason=previous.reason,
-                                 chunk_ids=previous.chunk_ids,
-                                 updated_version=previous.updated_version)
+            return DocumentState(
+                **base,
+                content_sha256=previous.content_sha256,
+                status=previous.status,
+                reason=previous.reason,
+                chunk_ids=previous.chunk_ids,
+                updated_version=previous.updated_version,
+            )
         if outcome.status == "quarantined":
             # The last good chunks of a document stay served; nothing is lost to a bad edit.
-            return DocumentState(**base, content_sha256=outcome.content_sha256,
-                                 status="quarantined", reason=outcome.reason,
-                                 chunk_ids=previous.chunk_ids if previous else (),
-                                 updated_version=previous.updated_version if previous else head_number)
+            return DocumentState(
+                **base,
+                content_sha256=outcome.content_sha256,
+                status="quarantined",
+                reason=outcome.reason,
+                chunk_ids=previous.chunk_ids if previous else (),
+                updated_version=previous.updated_version if previous else head_number,
+            )
         old_ids = set(previous.chunk_ids) if previous else set()
         new_ids = [chunk.id for chunk in outcome.chunks]
         writer.add(
@@ -428,21 +490,36 @@ class _Sync:
             acl=document.acl,
         )
         writer.close([chunk_id for chunk_id in old_ids if chunk_id not in set(new_ids)])
-        return DocumentState(**base, content_sha256=outcome.content_sha256, status="indexed",
-                             reason=None, chunk_ids=tuple(new_ids), updated_version=-1)
+        return DocumentState(
+            **base,
+            content_sha256=outcome.content_sha256,
+            status="indexed",
+            reason=None,
+            chunk_ids=tuple(new_ids),
+            updated_version=-1,
+        )
 
 
 def _replace_version(state: DocumentState, number: int) -> DocumentState:
     from dataclasses import replace
 
-    return replace(state, updated_version=number if state.updated_version == -1 else state.updated_version)
+    return replace(
+        state, updated_version=number if state.updated_version == -1 else state.updated_version
+    )
 
 
 class _PointWriter:
     """Buffers chunks, embeds them in batches and writes them as points of version ``number``."""
 
-    def __init__(self, store: Any, generation: Generation, number: int, embedder: Any,
-                 progress: SyncProgress, timings: dict[str, float]) -> None:
+    def __init__(
+        self,
+        store: Any,
+        generation: Generation,
+        number: int,
+        embedder: Any,
+        progress: SyncProgress,
+        timings: dict[str, float],
+    ) -> None:
         self.store = store
         self.collection = generation.collection
         self.number = number
@@ -495,9 +572,15 @@ class _PointWriter:
                 id=chunk.id,
                 vector=vector.tolist(),
                 payload={
-                    "chunk_id": chunk.id, "doc_id": chunk.doc_id, "source": chunk.source,
-                    "ordinal": chunk.ordinal, "text": chunk.text, "metadata": chunk.metadata,
-                    "acl": list(acl), "v_from": self.number, "v_to": OPEN,
+                    "chunk_id": chunk.id,
+                    "doc_id": chunk.doc_id,
+                    "source": chunk.source,
+                    "ordinal": chunk.ordinal,
+                    "text": chunk.text,
+                    "metadata": chunk.metadata,
+                    "acl": list(acl),
+                    "v_from": self.number,
+                    "v_to": OPEN,
                 },
             )
             for (chunk, acl), vector in zip(batch, vectors, strict=True)

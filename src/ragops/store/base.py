@@ -106,7 +106,9 @@ class VectorStore(Protocol):
     ) -> Iterator[PointRecord]:
         """Every point (visible in ``version`` if given), in pages; vectors empty unless asked."""
 
-    def retrieve(self, name: str, ids: Sequence[str], with_vectors: bool = False) -> list[PointRecord]:
+    def retrieve(
+        self, name: str, ids: Sequence[str], with_vectors: bool = False
+    ) -> list[PointRecord]:
         """The points with these ids that exist (any version)."""
 
     def set_alias(self, alias: str, collection: str) -> None:
