@@ -218,3 +218,35 @@ def test_a_file_that_turns_unreadable_after_listing_is_quarantined(tmp_path: Pat
     reasons = {q["doc_id"]: q["reason"] for q in result.quarantined}
     assert reasons == {"secret.md": "unreadable: PermissionError: permission denied: secret.md"}
     assert result.documents.seen == 6 and result.created_version
+
+
+def test_identical_text_is_never_embedded_twice(open_project, project_path: Path) -> None:
+    docs = project_path.parent / "docs"
+    project = open_project()
+    [first] = project.sync()
+    (docs / "copy-of-gardening.md").write_bytes((docs / "gardening.md").read_bytes())
+    [copy] = project.sync()
+    assert copy.documents.new == 1 and copy.points_written > 0
+    assert copy.embedded == 0 and copy.reused == copy.points_written
+
+    (docs / "rollback.md").rename(docs / "rolling-back.md")
+    [renamed] = project.sync()
+    d = renamed.documents
+    assert (d.renamed, d.new, d.deleted) == (1, 0, 0)
+    assert renamed.embedded == 0
+    assert "rolling-back.md" in _live_doc_ids(project, renamed.version)
+    assert "rollback.md" not in _live_doc_ids(project, renamed.version)
+    assert first.embedded == first.points_written
+
+
+def test_a_new_generation_reuses_vectors_of_unchanged_chunk_texts(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p")
+    with Project.open(path) as project:
+        [v1] = project.sync()
+    path.write_text(
+        path.read_text().replace("sources: [docs]", "sources: [docs]\n    stamp: rebuild")
+    )
+    with Project.open(path) as project:
+        [v2] = project.sync()
+    assert v2.generation != v1.generation and v2.documents.new == 4
+    assert v2.embedded == 0 and v2.reused == v1.points_written

@@ -225,6 +225,7 @@ def _sync_json(result: Any) -> dict[str, Any]:
         "documents": data["documents"],
         "chunks": data["chunks"],
         "embedded": data["embedded"],
+        "reused": data["reused"],
         "points_written": data["points_written"],
         "points_closed": data["points_closed"],
         "seconds": data["seconds"],
@@ -246,11 +247,12 @@ def _print_sync(result: Any) -> None:
     )
     out.print(
         f"  documents: {d.seen} seen, {d.new} new, {d.changed} changed, {d.deleted} deleted, "
-        f"{d.unchanged} unchanged, {d.quarantined} quarantined"
+        f"{d.renamed} renamed, {d.unchanged} unchanged, {d.quarantined} quarantined"
     )
     out.print(
         f"  chunks: {result.chunks} in the version; {result.embedded} embedded, "
-        f"{result.points_written} points written, {result.points_closed} closed"
+        f"{result.reused} reused, {result.points_written} points written, "
+        f"{result.points_closed} closed"
     )
     if result.quarantined:
         out.print(

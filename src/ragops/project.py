@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog
     from ragops.chunk import Chunker
     from ragops.embed import Embedder
+    from ragops.embed_cache import EmbeddingCache
     from ragops.spec import IndexSpec
     from ragops.store import VectorStore
     from ragops.sync import SyncProgress, SyncResult
@@ -39,6 +40,7 @@ class Project:
         self._catalog: Catalog | None = None
         self._store: VectorStore | None = None
         self._embedders: dict[str, Embedder] = {}
+        self._embedding_caches: dict[str, EmbeddingCache] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -107,6 +109,18 @@ class Project:
                 )
             return self._embedders[key]
 
+    def embedding_cache(self, index_name: str) -> EmbeddingCache:
+        """The vectors the index's model already made, by text hash (shared across indexes)."""
+        from ragops.embed_cache import EmbeddingCache
+
+        info = self.embedder(index_name).info
+        with self._lock:
+            if info.fingerprint not in self._embedding_caches:
+                self._embedding_caches[info.fingerprint] = EmbeddingCache(
+                    self.config.data_path / "cache" / "embeddings", info.fingerprint, info.dimension
+                )
+            return self._embedding_caches[info.fingerprint]
+
     def chunker(self, index_name: str) -> Chunker:
         from ragops.chunk import Chunker
 
@@ -157,6 +171,9 @@ class Project:
             if self._catalog is not None:
                 self._catalog.close()
                 self._catalog = None
+            for cache in self._embedding_caches.values():
+                cache.close()
+            self._embedding_caches.clear()
 
     def __enter__(self) -> Project:
         return self

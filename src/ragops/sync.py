@@ -72,6 +72,7 @@ class DocumentCounts:
     new: int = 0
     changed: int = 0
     deleted: int = 0
+    renamed: int = 0
     unchanged: int = 0
     quarantined: int = 0
 
@@ -89,6 +90,7 @@ class SyncResult:
     documents: DocumentCounts = field(default_factory=DocumentCounts)
     chunks: int = 0
     embedded: int = 0
+    reused: int = 0
     points_written: int = 0
     points_closed: int = 0
     recovered_points: int = 0
@@ -288,7 +290,13 @@ class _Sync:
 
             next_number = self.catalog.next_version_number(self.index_name)
             writer = _PointWriter(
-                self.store, generation, next_number, embedder, self.progress, self.timings
+                self.store,
+                generation,
+                next_number,
+                embedder,
+                self.progress,
+                self.timings,
+                cache=self.project.embedding_cache(self.index_name),
             )
             doc_states: list[DocumentState] = []
             self.progress.start("parse", len(plan.candidates))
@@ -301,7 +309,9 @@ class _Sync:
             for key in deleted:
                 writer.close(known[key].chunk_ids)
             writer.flush()
+            _count_renames(counts, doc_states, known, deleted)
             result.embedded = writer.embedded
+            result.reused = writer.reused
             result.points_written = writer.written
             result.points_closed = writer.closed
 
@@ -314,6 +324,7 @@ class _Sync:
                     "documents": asdict(counts),
                     "chunks": result.chunks,
                     "embedded": result.embedded,
+                    "reused": result.reused,
                     "points_written": result.points_written,
                     "points_closed": result.points_closed,
                     "seconds": round(result.seconds, 3),
@@ -500,6 +511,23 @@ class _Sync:
         )
 
 
+def _count_renames(
+    counts: DocumentCounts,
+    states: Sequence[DocumentState],
+    known: dict[tuple[str, str], DocumentState],
+    deleted: Sequence[tuple[str, str]],
+) -> None:
+    """A deleted document and a new one of the same source and content are one rename."""
+    gone = {(known[key].source, known[key].content_sha256): key for key in deleted}
+    for state in states:
+        if (state.source, state.doc_id) in known or state.status != "indexed":
+            continue
+        if gone.pop((state.source, state.content_sha256), None) is not None:
+            counts.renamed += 1
+            counts.new -= 1
+            counts.deleted -= 1
+
+
 def _replace_version(state: DocumentState, number: int) -> DocumentState:
     from dataclasses import replace
 
@@ -519,8 +547,10 @@ class _PointWriter:
         embedder: Any,
         progress: SyncProgress,
         timings: dict[str, float],
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.store = store
+        self.cache = cache
         self.collection = generation.collection
         self.number = number
         self.embedder = embedder
@@ -529,6 +559,7 @@ class _PointWriter:
         self.pending: list[tuple[Chunk, tuple[str, ...]]] = []
         self.to_close: list[str] = []
         self.embedded = 0
+        self.reused = 0
         self.written = 0
         self.closed = 0
         self._started_stages: set[str] = set()
@@ -562,15 +593,28 @@ class _PointWriter:
             return
         batch, self.pending = self.pending, []
         started = time.perf_counter()
-        vectors = self.embedder.embed_documents([chunk.text for chunk, _ in batch])
+        hashes = [chunk.text_sha256 for chunk, _ in batch]
+        vectors = self.cache.get_many(hashes) if self.cache is not None else {}
+        missing: dict[str, str] = {}
+        for key, (chunk, _) in zip(hashes, batch, strict=True):
+            if key not in vectors:
+                missing.setdefault(key, chunk.text)  # identical texts in a batch: embed once
+        if missing:
+            fresh = dict(
+                zip(missing, self.embedder.embed_documents(list(missing.values())), strict=True)
+            )
+            if self.cache is not None:
+                self.cache.put_many(fresh)
+            vectors.update(fresh)
         self.timings["embed"] += time.perf_counter() - started
-        self.embedded += len(batch)
+        self.embedded += len(missing)
+        self.reused += len(batch) - len(missing)
         self.progress.advance("embed", len(batch))
         started = time.perf_counter()
         points = [
             PointRecord(
                 id=chunk.id,
-                vector=vector.tolist(),
+                vector=vectors[key].tolist(),
                 payload={
                     "chunk_id": chunk.id,
                     "doc_id": chunk.doc_id,
@@ -579,11 +623,12 @@ class _PointWriter:
                     "text": chunk.text,
                     "metadata": chunk.metadata,
                     "acl": list(acl),
+                    "text_sha256": key,
                     "v_from": self.number,
                     "v_to": OPEN,
                 },
             )
-            for (chunk, acl), vector in zip(batch, vectors, strict=True)
+            for (chunk, acl), key in zip(batch, hashes, strict=True)
         ]
         self._grow("write", len(points))
         for start in range(0, len(points), _WRITE_BATCH):
