@@ -33,7 +33,8 @@ class EmbeddingCache:
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (text_sha256 TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS vectors "
+            "(text_sha256 TEXT PRIMARY KEY, vector BLOB NOT NULL)"
         )
         self._connection.commit()
 

@@ -37,6 +37,7 @@ from ragops.errors import ParseError, ParserSetupError
 from ragops.store import OPEN, PointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ragops.embed_cache import EmbeddingCache
     from ragops.project import Project
 
 __all__ = [
