@@ -206,7 +206,8 @@ def test_a_file_that_turns_unreadable_after_listing_is_quarantined(tmp_path: Pat
         "def flaky():\n"
         "    yield SourceDocument(doc_id='ok.md', version='1', filename='ok.md',\n"
         "                         load=lambda: b'# Fine\\n\\nThis one reads.')\n"
-        "    yield SourceDocument(doc_id='secret.md', version='1', filename='secret.md', load=_gone)\n"
+        "    yield SourceDocument(doc_id='secret.md', version='1', filename='secret.md',\n"
+        "                         load=_gone)\n"
     )
     path.write_text(
         path.read_text()
