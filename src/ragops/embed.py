@@ -244,10 +244,35 @@ class Embedder:
         return len(self.tokenize(text))
 
     def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text`` (no special tokens, never truncated).
+
+        Chunking calls this thousands of times per document set, so it goes straight to the
+        Rust tokenizer when the model has one (twice as fast as the transformers wrapper).
+        """
+        backend = self._raw_tokenizer
+        if backend is not None:
+            return list(backend.encode(text, add_special_tokens=False).ids)
         tokenizer = self.model.tokenizer
         return list(
             tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         )
+
+    @functools.cached_property
+    def _raw_tokenizer(self) -> Any:
+        """A private copy of the model's Rust tokenizer with truncation and padding off.
+
+        A copy, because the model's own one keeps the truncation settings of its last call
+        (``max_seq_length``), which would make long texts look short to the chunker.
+        """
+        backend = getattr(self.model.tokenizer, "_tokenizer", None)
+        if backend is None or not hasattr(backend, "to_str"):
+            return None
+        from tokenizers import Tokenizer
+
+        copy = Tokenizer.from_str(backend.to_str())
+        copy.no_truncation()
+        copy.no_padding()
+        return copy
 
     @property
     def max_content_tokens(self) -> int:
