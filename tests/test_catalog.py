@@ -33,6 +33,7 @@ def _doc(
         status=status,
         reason=None if status == "indexed" else "broken",
         chunk_ids=chunks,
+        point_ids=tuple(f"p-{c}" for c in chunks),
         updated_version=version,
     )
 

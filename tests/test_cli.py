@@ -129,3 +129,37 @@ def test_missing_config_explains_how_to_find_one(tmp_path: Path) -> None:
     result = ragops("versions", "docs", cwd=tmp_path, env={"RAGOPS_CONFIG": ""})
     assert result.returncode == 1
     assert "ragops init" in result.stderr and "--config" in result.stderr
+
+
+def test_a_second_sync_exits_at_once_naming_the_holder_or_waits(tmp_path: Path) -> None:
+    import time
+
+    path = write_project(tmp_path / "p")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from ragops.project import Project\n"
+            f"project = Project.open({str(path)!r})\n"
+            "_ = project.store\n"
+            "print('holding', flush=True)\n"
+            "time.sleep(8)\n"
+            "project.close()\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        refused = ragops("sync", cwd=path.parent)
+        assert refused.returncode == 1 and time.monotonic() - started < 30
+        assert f"PID {holder.pid}" in refused.stderr or f"pid {holder.pid}" in refused.stderr
+        waited = ragops("sync", "--wait", "--json", cwd=path.parent)
+        assert waited.returncode == 0, waited.stderr
+        assert "waiting" in waited.stderr
+        assert json.loads(waited.stdout)["indexes"][0]["version"] == 1
+    finally:
+        holder.kill()
+        holder.wait()

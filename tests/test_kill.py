@@ -32,7 +32,7 @@ def _head_chunks(project: Project) -> tuple[int, list[str]]:
     head = project.catalog.latest_version("docs")
     assert head is not None
     collection = project.catalog.generation(head.generation_id).collection
-    ids = [p.id for p in project.store.scroll(collection, head.number)]
+    ids = [p.payload["chunk_id"] for p in project.store.scroll(collection, head.number)]
     return head.number, ids
 
 

@@ -251,3 +251,26 @@ def test_a_new_generation_reuses_vectors_of_unchanged_chunk_texts(tmp_path: Path
         [v2] = project.sync()
     assert v2.generation != v1.generation and v2.documents.new == 4
     assert v2.embedded == 0 and v2.reused == v1.points_written
+
+
+def test_a_reverted_edit_leaves_every_earlier_version_intact(
+    open_project, project_path: Path
+) -> None:
+    page = project_path.parent / "docs" / "astronomy.md"
+    original = page.read_text()
+    project = open_project()
+    project.sync()
+    generation = project.catalog.generation(project.catalog.version("docs", 1).generation_id)
+
+    def texts(version: int) -> set[str]:
+        return {p.payload["text"] for p in project.store.scroll(generation.collection, version)}
+
+    v1 = texts(1)
+    page.write_text("# The Sun\n\nThe Sun is a star.\n")
+    project.sync()
+    v2 = texts(2)
+    page.write_text(original)  # back to the text of version 1: same chunk ids as then
+    [v3] = project.sync()
+    assert v3.version == 3 and v3.embedded == 0
+    assert texts(1) == v1 and texts(2) == v2 and texts(3) == v1
+    assert project.store.count(generation.collection, 3) == v3.chunks

@@ -164,6 +164,8 @@ class DocumentState:
     reason: str | None
     chunk_ids: tuple[str, ...]
     updated_version: int
+    #: The Qdrant point of each chunk in ``chunk_ids`` (same order).
+    point_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,9 @@ class Catalog:
                         "content_sha256": s.content_sha256,
                         "status": s.status,
                         "reason": s.reason,
-                        "chunk_ids_json": json.dumps(list(s.chunk_ids)),
+                        "chunk_ids_json": json.dumps(
+                            [list(pair) for pair in zip(s.chunk_ids, s.point_ids, strict=True)]
+                        ),
                         "updated_version": s.updated_version,
                     }
                     for s in changed
@@ -412,7 +416,8 @@ class Catalog:
                     content_sha256=row["content_sha256"],
                     status=row["status"],
                     reason=row["reason"],
-                    chunk_ids=tuple(json.loads(row["chunk_ids_json"])),
+                    chunk_ids=tuple(pair[0] for pair in json.loads(row["chunk_ids_json"])),
+                    point_ids=tuple(pair[1] for pair in json.loads(row["chunk_ids_json"])),
                     updated_version=row["updated_version"],
                 )
                 for row in connection.execute(query).mappings()

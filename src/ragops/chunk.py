@@ -17,7 +17,7 @@ from typing import Any
 
 from ragops.config import ChunkerConfig
 
-__all__ = ["Chunk", "Chunker", "chunk_id", "text_hash"]
+__all__ = ["Chunk", "Chunker", "chunk_id", "point_id", "text_hash"]
 
 #: Namespace of chunk ids (uuid5). Changing it would change every chunk id: never do.
 CHUNK_NAMESPACE = uuid.UUID("3f9a4a52-6f0c-5a7e-9d43-2b7c1f0e8a11")
@@ -25,6 +25,19 @@ CHUNK_NAMESPACE = uuid.UUID("3f9a4a52-6f0c-5a7e-9d43-2b7c1f0e8a11")
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: Namespace of point ids (uuid5 of chunk id and first version). Never change it either.
+POINT_NAMESPACE = uuid.UUID("8c1d7e36-2b4f-5a90-b1e2-6f3a9d0c4e57")
+
+
+def point_id(chunk: str, v_from: int) -> str:
+    """The Qdrant point id of chunk ``chunk`` first written in version ``v_from``.
+
+    A chunk that leaves the index and comes back later (a reverted edit) gets a new point, so
+    the versions that held it before keep their own point untouched.
+    """
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{chunk}\x00{v_from}"))
 
 
 def chunk_id(source: str, doc_id: str, text: str, ordinal: int) -> str:

@@ -198,21 +198,20 @@ def sync(
 
 
 def _sync(index: str | None, progress: bool, wait: bool) -> list[Any]:
-    from ragops.errors import SyncInProgressError
+    from ragops.errors import StoreLockedError, SyncInProgressError
 
-    project = _open_project()
-    try:
-        while True:
-            try:
-                with _progress(progress) as reporter:
-                    return project.sync(index, progress=reporter)
-            except SyncInProgressError as exc:
-                if not wait:
-                    raise
-                err.print(f"[yellow]waiting:[/] {exc}")
-                time.sleep(2.0)
-    finally:
-        project.close()
+    while True:
+        project = _open_project()
+        try:
+            with _progress(progress) as reporter:
+                return project.sync(index, progress=reporter)
+        except (SyncInProgressError, StoreLockedError) as exc:
+            if not wait:
+                raise
+            err.print(f"[yellow]waiting:[/] {exc}")
+            time.sleep(2.0)
+        finally:
+            project.close()
 
 
 def _sync_json(result: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation
-from ragops.chunk import Chunk
+from ragops.chunk import Chunk, point_id
 from ragops.connectors import SourceDocument
 from ragops.errors import ParseError, ParserSetupError
 from ragops.store import OPEN, PointRecord
@@ -319,7 +319,7 @@ class _Sync:
                 doc_states.append(state)
                 self.progress.advance("parse")
             for key in deleted:
-                writer.close(known[key].chunk_ids)
+                writer.close(known[key].point_ids)
             writer.flush()
             _count_renames(counts, doc_states, known, deleted)
             result.embedded = writer.embedded
@@ -495,6 +495,7 @@ class _Sync:
                 status=previous.status,
                 reason=previous.reason,
                 chunk_ids=previous.chunk_ids,
+                point_ids=previous.point_ids,
                 updated_version=previous.updated_version,
             )
         if outcome.status == "quarantined":
@@ -505,21 +506,24 @@ class _Sync:
                 status="quarantined",
                 reason=outcome.reason,
                 chunk_ids=previous.chunk_ids if previous else (),
+                point_ids=previous.point_ids if previous else (),
                 updated_version=previous.updated_version if previous else head_number,
             )
-        old_ids = set(previous.chunk_ids) if previous else set()
-        new_ids = [chunk.id for chunk in outcome.chunks]
+        live = dict(zip(previous.chunk_ids, previous.point_ids, strict=True)) if previous else {}
+        points = [live.get(chunk.id) or point_id(chunk.id, next_number) for chunk in outcome.chunks]
         writer.add(
-            [chunk for chunk in outcome.chunks if chunk.id not in old_ids],
+            [(c, p) for c, p in zip(outcome.chunks, points, strict=True) if c.id not in live],
             acl=document.acl,
         )
-        writer.close([chunk_id for chunk_id in old_ids if chunk_id not in set(new_ids)])
+        kept = {chunk.id for chunk in outcome.chunks}
+        writer.close([point for chunk, point in live.items() if chunk not in kept])
         return DocumentState(
             **base,
             content_sha256=outcome.content_sha256,
             status="indexed",
             reason=None,
-            chunk_ids=tuple(new_ids),
+            chunk_ids=tuple(chunk.id for chunk in outcome.chunks),
+            point_ids=tuple(points),
             updated_version=-1,
         )
 
@@ -569,7 +573,7 @@ class _PointWriter:
         self.embedder = embedder
         self.progress = progress
         self.timings = timings
-        self.pending: list[tuple[Chunk, tuple[str, ...]]] = []
+        self.pending: list[tuple[Chunk, str, tuple[str, ...]]] = []
         self.to_close: list[str] = []
         self.embedded = 0
         self.reused = 0
@@ -577,11 +581,12 @@ class _PointWriter:
         self.closed = 0
         self._started_stages: set[str] = set()
 
-    def add(self, chunks: Sequence[Chunk], acl: tuple[str, ...] = ()) -> None:
+    def add(self, chunks: Sequence[tuple[Chunk, str]], acl: tuple[str, ...] = ()) -> None:
+        """Queue (chunk, point id) pairs to embed and write."""
         if not chunks:
             return
         self._grow("embed", len(chunks))
-        self.pending.extend((chunk, acl) for chunk in chunks)
+        self.pending.extend((chunk, point, acl) for chunk, point in chunks)
         if len(self.pending) >= _EMBED_BATCH:
             self._write_pending()
 
@@ -610,10 +615,10 @@ class _PointWriter:
             return
         batch, self.pending = self.pending, []
         started = time.perf_counter()
-        hashes = [chunk.text_sha256 for chunk, _ in batch]
+        hashes = [chunk.text_sha256 for chunk, _, _ in batch]
         vectors = self.cache.get_many(hashes) if self.cache is not None else {}
         missing: dict[str, str] = {}
-        for key, (chunk, _) in zip(hashes, batch, strict=True):
+        for key, (chunk, _, _) in zip(hashes, batch, strict=True):
             if key not in vectors:
                 missing.setdefault(key, chunk.text)  # identical texts in a batch: embed once
         if missing:
@@ -630,7 +635,7 @@ class _PointWriter:
         started = time.perf_counter()
         points = [
             PointRecord(
-                id=chunk.id,
+                id=point,
                 vector=vectors[key].tolist(),
                 payload={
                     "chunk_id": chunk.id,
@@ -645,7 +650,7 @@ class _PointWriter:
                     "v_to": OPEN,
                 },
             )
-            for (chunk, acl), key in zip(batch, hashes, strict=True)
+            for (chunk, point, acl), key in zip(batch, hashes, strict=True)
         ]
         self._grow("write", len(points))
         for start in range(0, len(points), _WRITE_BATCH):
