@@ -18,7 +18,74 @@ from benchmarks.common import REPO, RESULTS
 BENCHMARKS = {
     "ingest": ["-m", "benchmarks.bench_ingest"],
     "hnsw_recall": ["benchmarks/bench_hnsw_recall.py", "--n", "4000", "--queries", "200"],
+    "lifecycle": ["-m", "benchmarks.bench_lifecycle"],
 }
+
+
+def _sync_row(label: str, change: dict) -> tuple[str, str]:
+    return (
+        f"{label} (target ≤ 5 % of full build)",
+        f"{change['seconds']} s = {100 * change['ratio_to_full_build']:.1f} %; "
+        f"{change['embedded']} embedded, {change['reused']} reused, "
+        f"{change['points_written']} written, {change['points_closed']} closed",
+    )
+
+
+def _lifecycle_rows(result: dict) -> list[tuple[str, str]]:
+    full, noop, storage = result["full_build"], result["noop"], result["storage_1pct_modify"]
+    cli_modify = result["cli_modify_1pct"]
+    rows = [
+        (
+            "documents / chunks (1 % = files)",
+            f"{result['documents']} / {full['chunks']} ({result['files_per_1pct_change']})",
+        ),
+        ("full build (model loaded)", f"{full['seconds']} s"),
+        ("no-op re-sync in-process", f"{noop['in_process_seconds']} s"),
+        (
+            "no-op `ragops sync` process / bare `import ragops.cli`",
+            f"{noop['cli_wall_seconds']} s / {noop['import_ragops_cli_seconds']} s",
+        ),
+        (
+            "no-op CLI beyond process start (target ≤ 2 s)",
+            f"{noop['cli_beyond_process_start_seconds']} s",
+        ),
+        _sync_row("modify 1 %", result["modify_1pct"]),
+        _sync_row("delete 1 %", result["delete_1pct"]),
+        _sync_row("add 1 %", result["add_1pct"]),
+        _sync_row("modify 1 % again, warm model", result["modify_1pct_warm_model"]),
+        (
+            "modify 1 % by a fresh `ragops sync` (model load incl.)",
+            f"{cli_modify['wall_seconds']} s = "
+            f"{100 * cli_modify['ratio_to_full_build']:.1f} % of full build",
+        ),
+        (
+            "storage per 1 % version: points (target ≤ 3 %)",
+            f"+{storage['points_growth_pct']} % "
+            f"({storage['points_all_versions_before']} → {storage['points_all_versions_after']})",
+        ),
+        (
+            "storage per 1 % version: disk allocated (segments)",
+            f"+{storage['collection_allocated_growth_pct']} % "
+            f"(+{storage['segments_allocated_growth_pct']} %), "
+            f"apparent +{storage['collection_apparent_growth_pct']} %",
+        ),
+    ]
+    for run in result["promotion"]:
+        n = f"{run['points']:,} points"
+        rows.append(
+            (
+                f"promote / rollback p50, p99 @ {n} (≤ 100 ms)",
+                f"{run['promote']['p50_ms']}, {run['promote']['p99_ms']} / "
+                f"{run['rollback']['p50_ms']}, {run['rollback']['p99_ms']} ms",
+            )
+        )
+        rows.append(
+            (
+                f"open + promote + close p50 @ {n}",
+                f"{run['cold_open_promote_close']['p50_ms']} ms",
+            )
+        )
+    return rows
 
 
 def _rows(name: str, result: dict) -> list[tuple[str, str]]:
@@ -50,6 +117,8 @@ def _rows(name: str, result: dict) -> list[tuple[str, str]]:
             ),
             ("peak RSS", f"{result['peak_rss_mib']} MiB"),
         ]
+    if name == "lifecycle":
+        return _lifecycle_rows(result)
     return [
         (key, json.dumps(value)[:80])
         for key, value in result.items()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dagster_defs.definitions import MAIN_JOB, build_definitions
+from dagster_defs.definitions import MAIN_JOB, SOURCES_SENSOR, build_definitions
 from dagster_defs.resources import RagopsResource
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     defs: dg.Definitions
 
-__all__ = ["MAIN_JOB", "RagopsResource", "build_definitions", "defs"]
+__all__ = ["MAIN_JOB", "SOURCES_SENSOR", "RagopsResource", "build_definitions", "defs"]
 
 _built: dict[Path, Any] = {}
 

@@ -22,6 +22,7 @@ from dagster_defs.resources import RagopsResource
 __all__ = [
     "SOURCES_GROUP",
     "chunks_asset",
+    "environments_of",
     "eval_asset",
     "gates_check",
     "index_group",
@@ -49,6 +50,12 @@ def index_key(index: str, step: str) -> dg.AssetKey:
 
 def _number(value: int | None) -> dg.MetadataValue:  # type: ignore[type-arg]
     return dg.MetadataValue.int(value) if value is not None else dg.MetadataValue.null()
+
+
+def environments_of(project: Any, index: str) -> dict[str, int]:
+    """Environment → version of ``index`` from the catalog, e.g. ``{"production": 3}``."""
+    pointers = project.catalog.environments(index)
+    return {name: pointers[name].version for name in sorted(pointers)}
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -143,6 +150,7 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             folder = staging_dir(project.config.data_path, index)
             result = sync_index(project, index, staged=read_staged(folder))
             clear_staged(folder)
+            environments = environments_of(project, index)
         data = result.to_dict()
         docs = data["documents"]
         metadata: dict[str, Any] = {
@@ -160,6 +168,8 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             "points_written": dg.MetadataValue.int(result.points_written),
             "points_closed": dg.MetadataValue.int(result.points_closed),
             "seconds": dg.MetadataValue.float(data["seconds"]),
+            # Which version each environment serves, next to the version just built.
+            "environments": dg.MetadataValue.json(environments),
         }
         if result.quarantined:
             metadata["quarantined_documents"] = dg.MetadataValue.json(result.quarantined)
@@ -279,6 +289,7 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                         "version": _number(previous),
                         "previous_version": _number(previous),
                         "promoted": False,
+                        "environments": dg.MetadataValue.json(environments_of(project, index)),
                         "note": "nothing to promote: the index has no version yet",
                     }
                 )
@@ -290,6 +301,7 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                         "previous_version": previous,
                         "promoted": False,
                         "gates": dg.MetadataValue.json(gates),
+                        "environments": dg.MetadataValue.json(environments_of(project, index)),
                         "note": f"production already at version {latest.number}",
                     },
                     data_version=dg.DataVersion(f"v{latest.number}"),
@@ -298,6 +310,7 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                 entry = promote(project, index, latest.number, PRODUCTION)
             except PromotionError as exc:
                 raise dg.Failure(description=str(exc)) from None
+            environments = environments_of(project, index)
         gates = entry.evidence.get("gates", [])
         return dg.MaterializeResult(
             metadata={
@@ -305,6 +318,7 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                 "previous_version": _number(entry.from_version),
                 "promoted": True,
                 "gates": dg.MetadataValue.json(gates),
+                "environments": dg.MetadataValue.json(environments),
                 "note": f"promoted version {entry.to_version} to production",
             },
             data_version=dg.DataVersion(f"v{entry.to_version}"),

@@ -5,7 +5,9 @@
     S/documents → I/chunks → I/index_version → I/eval → I/production
                                                  └ check gates_pass (blocking)
 
-and one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does). Steps run
+one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does), and one sensor,
+``ragops_sources_sensor``, that runs the part of that job belonging to the indexes whose sources
+changed (``sensors.py``). Steps run
 in one process (``in_process_executor``): the embedded Qdrant engine is single-process, and a
 process per step costs 7-10 s here.
 """
@@ -25,8 +27,9 @@ from dagster_defs.assets import (
     source_documents_asset,
 )
 from dagster_defs.resources import RagopsResource
+from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 
-__all__ = ["MAIN_JOB", "build_definitions"]
+__all__ = ["MAIN_JOB", "SOURCES_SENSOR", "build_definitions"]
 
 MAIN_JOB = "ragops_main_job"
 
@@ -73,6 +76,11 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         assets=assets,
         asset_checks=checks,
         jobs=[main_job],
+        sensors=[
+            sources_sensor(
+                main_job, {name: list(index.sources) for name, index in config.indexes.items()}
+            )
+        ],
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from dagster_defs import MAIN_JOB, build_definitions
+from dagster_defs import MAIN_JOB, SOURCES_SENSOR, build_definitions
 from tests.conftest import write_project
 
 SOURCE_KEYS = [["docs", "documents"]]
@@ -180,6 +181,10 @@ def test_definitions_load_with_the_expected_lineage(
     assert job.executor_def is dg.in_process_executor
     assert defs.executor is dg.in_process_executor
     assert {tuple(k.path) for k in job.asset_layer.executable_asset_keys} == set(LINEAGE)
+    sensor = defs.resolve_sensor_def(SOURCES_SENSOR)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 30
+    assert sensor.job_name == MAIN_JOB
 
     # `dagster dev -m dagster_defs` finds `defs` through $RAGOPS_CONFIG.
     import dagster_defs
@@ -197,6 +202,149 @@ def test_bad_config_fails_when_the_code_location_loads(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("root: docs", "root: docs\n    recursive: true"))
     with pytest.raises(ConfigError, match="sources.docs.recursive"):
         build_definitions(str(path))
+
+
+# -- the sources sensor ------------------------------------------------------------------------
+
+INDEX_KEYS = [dg.AssetKey(list(key)) for key in LINEAGE]  # documents → … → production
+
+
+def _tick(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
+) -> Any:  # SensorExecutionData
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
+    ) as context:
+        return defs.resolve_sensor_def(SOURCES_SENSOR).evaluate_tick(context)
+
+
+def _run_request(tick: Any) -> dg.RunRequest:
+    assert tick.skip_message is None, tick.skip_message
+    [request] = tick.run_requests
+    return request  # type: ignore[no-any-return]
+
+
+def _skipped(tick: Any) -> str:
+    assert not tick.run_requests, tick.run_requests
+    assert tick.skip_message
+    return str(tick.skip_message)
+
+
+def test_sensor_requests_a_sync_when_the_sources_change(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project")
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+
+    # First tick, no version in the catalog yet: the index is built.
+    first = _tick(defs, instance, None)
+    request = _run_request(first)
+    assert request.asset_selection == INDEX_KEYS
+    assert request.tags["ragops/indexes"] == "docs"
+    assert first.cursor
+
+    # Nothing changed since: skipped, cursor kept.
+    same = _tick(defs, instance, first.cursor)
+    assert "sources unchanged (4 documents)" in _skipped(same)
+    assert same.cursor == first.cursor
+
+    # A new file: a new request (its own run key), and the cursor moves on.
+    docs = tmp_path / "project" / "docs"
+    backup = tmp_path / "backup"
+    shutil.copytree(docs, backup, copy_function=shutil.copy2)  # keeps modification times
+    (tmp_path / "project" / "docs" / "new.md").write_text("# New\n\nA new page.\n")
+    changed = _tick(defs, instance, same.cursor)
+    again = _run_request(changed)
+    assert again.asset_selection == INDEX_KEYS
+    assert again.run_key != request.run_key
+    assert changed.cursor != same.cursor
+    assert "sources unchanged (5 documents)" in _skipped(_tick(defs, instance, changed.cursor))
+
+    # The folder is gone: no run (it would delete every document), the error is named.
+    shutil.rmtree(docs)
+    failed = _tick(defs, instance, changed.cursor)
+    reason = _skipped(failed)
+    assert "ConnectorError" in reason and "does not exist" in reason
+    assert str(docs) in reason
+    assert json.loads(failed.cursor)["listings"] == json.loads(changed.cursor)["listings"]
+
+    # The first four files come back as they were: the first listing again, a new request.
+    shutil.copytree(backup, docs, copy_function=shutil.copy2)
+    back = _tick(defs, instance, failed.cursor)
+    restored = _run_request(back)
+    assert restored.run_key not in {request.run_key, again.run_key}
+    assert json.loads(back.cursor)["listings"] == json.loads(first.cursor)["listings"]
+    with _open(path) as project:
+        assert not project.config.store_path().exists(), "the sensor never opens the store"
+
+
+def test_sensor_waits_for_runs_and_syncs_and_reads_only_the_catalog(tmp_path: Path) -> None:
+    from ragops.errors import StoreLockedError
+    from ragops.lifecycle import promote
+
+    path = write_project(tmp_path / "project")
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(MAIN_JOB)
+
+    # The run the first tick asks for builds, evaluates (gate check included) and promotes.
+    first = _tick(defs, instance, None)
+    request = _run_request(first)
+    result = job.execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, tags=request.tags
+    )
+    assert result.success
+    assert _checks(result)["gates_pass"].passed
+    meta = _metadata(result)
+    assert meta["docs", "index_version"]["environments"] == {}, "nothing promoted yet"
+    assert meta["docs", "production"]["environments"] == {"production": 1}
+
+    # A sensor starting afresh (no cursor) on a built index: nothing to sync, no observation.
+    fresh = _tick(defs, instance, None)
+    assert "sources match version 1 (4 documents), nothing to sync" in _skipped(fresh)
+    assert not fresh.asset_events
+
+    # A promotion outside Dagster is recorded as an observation of docs/production.
+    with _open(path) as project:
+        promote(project, "docs", 1, "staging")
+    promoted = _tick(defs, instance, fresh.cursor)
+    [observation] = promoted.asset_events
+    assert observation.asset_key == dg.AssetKey(["docs", "production"])
+    assert observation.metadata["environments"].value == {"production": 1, "staging": 1}
+    assert not _tick(defs, instance, promoted.cursor).asset_events, "recorded once"
+
+    doc = tmp_path / "project" / "docs" / "rollback.md"
+    doc.write_text(doc.read_text() + "\nRollback is audited in the catalog history.\n")
+    with _open(path) as holder:
+        assert holder.store is not None  # holds the store's process lock, as a sync run does
+        with _open(path) as other, pytest.raises(StoreLockedError):
+            assert other.store is not None  # what a sensor opening the store would hit
+        # A sync holding the index's lock: the sensor waits and keeps its cursor.
+        with holder.catalog.sync_lock("docs"):
+            locked = _tick(defs, instance, promoted.cursor)
+        assert "a sync holds its lock" in _skipped(locked)
+        assert locked.cursor == promoted.cursor
+        # A run queued or in progress: the sensor waits without listing anything.
+        busy = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
+        assert f"run {busy.run_id} ({MAIN_JOB}) is started" in _skipped(
+            _tick(defs, instance, promoted.cursor)
+        )
+        instance.report_run_failed(busy)
+        # Then the change is seen, with the store still locked: the sensor never opens it.
+        tick = _tick(defs, instance, promoted.cursor)
+        request = _run_request(tick)
+    result = job.execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, tags=request.tags
+    )
+    assert result.success
+    meta = _metadata(result)
+    built = meta["docs", "index_version"]
+    assert built["version"] == 2 and built["changed"] == 1
+    assert built["environments"] == {"production": 1, "staging": 1}, "before the promotion"
+    assert meta["docs", "production"]["environments"] == {"production": 2, "staging": 1}
+    # The promotion was the run's own (materialization metadata): no extra observation.
+    after = _tick(defs, instance, tick.cursor)
+    assert "sources unchanged" in _skipped(after)
+    assert not after.asset_events
 
 
 # -- ragops ui, end to end ----------------------------------------------------------------------

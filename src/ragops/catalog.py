@@ -60,6 +60,8 @@ versions = sa.Table(
     sa.Column("documents", sa.Integer, nullable=False),
     sa.Column("chunks", sa.Integer, nullable=False),
     sa.Column("stats_json", sa.Text, nullable=False),
+    # set when the retention janitor removed the version's points (the row stays as history)
+    sa.Column("pruned_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 documents = sa.Table(
@@ -152,6 +154,7 @@ class VersionInfo:
     documents: int
     chunks: int
     stats: dict[str, Any]
+    pruned_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -291,8 +294,14 @@ class Catalog:
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
+        if row is not None and row["pruned_at"] is not None:
+            raise IndexNotFoundError(
+                f"version {number} of {index_name!r} was removed by retention on "
+                f"{_aware(row['pruned_at']):%Y-%m-%d %H:%M} UTC (indexes.{index_name}.retention); "
+                "it can no longer be searched or promoted"
+            )
         if row is None:
-            known = [v.number for v in self.versions(index_name)]
+            known = [v.number for v in self.versions(index_name) if v.pruned_at is None]
             raise IndexNotFoundError(
                 f"index {index_name!r} has no version {number}; "
                 + (
@@ -306,13 +315,30 @@ class Catalog:
     def latest_version(
         self, index_name: str, generation_id: int | None = None
     ) -> VersionInfo | None:
-        query = versions.select().where(versions.c.index_name == index_name)
+        query = versions.select().where(
+            versions.c.index_name == index_name, versions.c.pruned_at.is_(None)
+        )
         if generation_id is not None:
             query = query.where(versions.c.generation_id == generation_id)
         query = query.order_by(versions.c.number.desc()).limit(1)
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         return _version(row) if row else None
+
+    def mark_pruned(self, index_name: str, numbers: Sequence[int]) -> None:
+        """Record that the janitor removed these versions' points."""
+        if not numbers:
+            return
+        with self.transaction() as connection:
+            connection.execute(
+                versions.update()
+                .where(versions.c.index_name == index_name, versions.c.number.in_(list(numbers)))
+                .values(pruned_at=_now())
+            )
+
+    def drop_generation_documents(self, generation_id: int) -> None:
+        with self.transaction() as connection:
+            connection.execute(documents.delete().where(documents.c.generation_id == generation_id))
 
     def next_version_number(self, index_name: str) -> int:
         query = sa.select(sa.func.max(versions.c.number)).where(versions.c.index_name == index_name)
@@ -705,4 +731,5 @@ def _version(row: Any) -> VersionInfo:
         documents=row["documents"],
         chunks=row["chunks"],
         stats=json.loads(row["stats_json"]),
+        pruned_at=_aware(row["pruned_at"]) if row["pruned_at"] else None,
     )

@@ -384,6 +384,7 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
                             n for n, p in pointers.items() if p.version == info.number
                         ),
                         "evals": {e["dataset"]: e["metrics"] for e in evals},
+                        "pruned": info.pruned_at is not None,
                         "stats": info.stats,
                     }
                 )
@@ -401,7 +402,7 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
             row["created_at"],
             str(row["documents"]),
             str(row["chunks"]),
-            ", ".join(row["environments"]),
+            ", ".join(row["environments"]) or ("(pruned)" if row["pruned"] else ""),
             f"{recall:.3f}" if recall is not None else "",
         )
     out.print(table)
@@ -531,6 +532,83 @@ def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fa
     for row in rows:
         table.add_row(row["source"], row["doc_id"], row["reason"])
     out.print(table)
+
+
+# -- export, restore, gc ---------------------------------------------------------------------
+
+
+@app.command()
+def export(
+    index: Annotated[str, typer.Argument()],
+    path: Annotated[Path, typer.Argument(help="Folder to write the export to")],
+    version: Annotated[int | None, typer.Option(help="Version (default: production)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a version's points (vectors included) to a folder, for `ragops restore`."""
+    from dataclasses import asdict
+
+    from ragops.portability import export_index
+
+    with _errors(as_json):
+        project = _open_project()
+        try:
+            summary = export_index(project, index, path, version)
+        finally:
+            project.close()
+    if as_json:
+        _emit_json(asdict(summary))
+        return
+    out.print(f"exported {index} version {summary.version}: {summary.points} points to {path}")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A folder written by `ragops export`")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Qdrant server URL (default: the project's store)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rebuild an index version from an export, without re-embedding, as a new version."""
+    from dataclasses import asdict
+
+    from ragops.portability import restore_index
+
+    with _errors(as_json):
+        project = _open_project()
+        try:
+            summary = restore_index(project, path, store_url=to)
+        finally:
+            project.close()
+    if as_json:
+        _emit_json(asdict(summary))
+        return
+    out.print(
+        f"restored {summary.index} version {summary.restored_from_version} as version "
+        f"{summary.version}: {summary.points} points in {summary.collection}"
+        + (f" on {to} (set store.url to it in ragops.yaml)" if to else "")
+    )
+
+
+@app.command()
+def gc(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Apply retention now: remove versions nothing needs any more (sync does it too)."""
+    from ragops.janitor import collect_garbage
+
+    with _errors(as_json):
+        project = _open_project()
+        try:
+            report = collect_garbage(project, index)
+        finally:
+            project.close()
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    pruned = ", ".join(map(str, report.pruned)) or "nothing"
+    out.print(
+        f"{index}: pruned {pruned}; {report.points_deleted} points deleted; "
+        f"kept {', '.join(map(str, report.retained))}"
+    )
 
 
 # -- run (the main job) ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ragops.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog
     from ragops.chunk import Chunker
+    from ragops.chunk_store import ChunkStore
     from ragops.embed import Embedder
     from ragops.embed_cache import EmbeddingCache
     from ragops.spec import IndexSpec
@@ -109,6 +110,13 @@ class Project:
                 )
             return self._embedders[key]
 
+    @property
+    def chunk_store(self) -> ChunkStore:
+        """Parquet deltas of every point written (rebuilds collections without re-embedding)."""
+        from ragops.chunk_store import ChunkStore
+
+        return ChunkStore(self.config.data_path / "chunks")
+
     def embedding_cache(self, index_name: str) -> EmbeddingCache:
         """The vectors the index's model already made, by text hash (shared across indexes)."""
         from ragops.embed_cache import EmbeddingCache
@@ -156,12 +164,21 @@ class Project:
         self, index_name: str | None = None, progress: SyncProgress | None = None
     ) -> list[SyncResult]:
         """Sync one index (or all, in configuration order) and return what each sync did."""
+        from ragops.janitor import collect_garbage
         from ragops.sync import sync_index
 
         names = [index_name] if index_name else list(self.config.indexes)
         for name in names:
             self.config.index(name)
-        return [sync_index(self, name, progress) for name in names]
+        results = []
+        for name in names:
+            result = sync_index(self, name, progress)
+            keep = self.config.index(name).retention.keep_versions
+            live = [v for v in self.catalog.versions(name) if v.pruned_at is None]
+            if result.created_version and len(live) > keep:
+                result.pruned_versions = collect_garbage(self, name).pruned
+            results.append(result)
+        return results
 
     def close(self) -> None:
         with self._lock:

@@ -37,6 +37,7 @@ from ragops.errors import ParseError, ParserSetupError
 from ragops.store import OPEN, PointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ragops.chunk_store import DeltaWriter
     from ragops.embed_cache import EmbeddingCache
     from ragops.project import Project
 
@@ -99,6 +100,7 @@ class SyncResult:
     points_written: int = 0
     points_closed: int = 0
     recovered_points: int = 0
+    pruned_versions: list[int] = field(default_factory=list)
     quarantined: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -226,6 +228,7 @@ class _Sync:
         head = self.catalog.latest_version(self.index_name, generation.id)
         head_number = head.number if head else 0
         recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+        self.project.chunk_store.discard_after(generation.collection, head_number)
         checkpoint("after_recovery")
         return _Opened(
             generation,
@@ -307,6 +310,9 @@ class _Sync:
                 self.progress,
                 self.timings,
                 cache=self.project.embedding_cache(self.index_name),
+                delta=self.project.chunk_store.writer(
+                    generation.collection, next_number, generation.dimension
+                ),
             )
             doc_states: list[DocumentState] = []
             self.progress.start("parse", len(plan.candidates))
@@ -345,6 +351,7 @@ class _Sync:
                     s if s.updated_version != -1 else _replace_version(s, next_number)
                     for s in doc_states
                 ]
+                writer.delta.commit()
                 checkpoint("before_commit")
                 self.catalog.commit_version(
                     self.index_name, next_number, generation.id, versioned, deleted, stats
@@ -353,6 +360,7 @@ class _Sync:
                 result.version = next_number
                 result.created_version = True
             else:
+                writer.delta.discard()
                 result.chunks = opened.head_chunks
                 if doc_states:
                     self.catalog.update_documents(
@@ -553,6 +561,18 @@ def _replace_version(state: DocumentState, number: int) -> DocumentState:
     )
 
 
+class _NoDelta:
+    """Stands in for the chunk store's writer when none is given."""
+
+    def add(self, points: Sequence[PointRecord]) -> None: ...
+
+    def close(self, ids: Sequence[str]) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class _PointWriter:
     """Buffers chunks, embeds them in batches and writes them as points of version ``number``."""
 
@@ -565,9 +585,11 @@ class _PointWriter:
         progress: SyncProgress,
         timings: dict[str, float],
         cache: EmbeddingCache | None = None,
+        delta: DeltaWriter | None = None,
     ) -> None:
         self.store = store
         self.cache = cache
+        self.delta = delta or _NoDelta()
         self.collection = generation.collection
         self.number = number
         self.embedder = embedder
@@ -656,6 +678,7 @@ class _PointWriter:
         for start in range(0, len(points), _WRITE_BATCH):
             part = points[start : start + _WRITE_BATCH]
             self.store.upsert(self.collection, part)
+            self.delta.add(part)
             checkpoint("after_first_write")
             self.progress.advance("write", len(part))
         self.timings["write"] += time.perf_counter() - started
@@ -667,6 +690,7 @@ class _PointWriter:
         ids, self.to_close = self.to_close, []
         started = time.perf_counter()
         self.store.set_v_to(self.collection, ids, self.number)
+        self.delta.close(ids)
         checkpoint("after_close")
         self.timings["write"] += time.perf_counter() - started
         self.closed += len(ids)
