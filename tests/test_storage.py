@@ -52,11 +52,7 @@ def test_export_and_restore_rebuild_an_index_without_embedding(tmp_path: Path) -
         _three_versions(project, source.parent / "docs")
         summary = export_index(project, "docs", tmp_path / "export", version=3)
         expected = Retriever(project, "docs", version=3).search("what do bees make?", k=3)
-    assert (
-        summary.points
-        == len(list((tmp_path / "export").glob("*.parquet"))) * 0 + summary.points
-        > 0
-    )
+    assert summary.points > 0 and (tmp_path / "export" / "points.parquet").is_file()
 
     # disaster recovery: the Qdrant files are gone; a server-backed project restores the export
     target = write_project(tmp_path / "b", store_url=":memory:")
