@@ -27,6 +27,7 @@ __all__ = [
     "EvalSetConfig",
     "Gate",
     "IndexConfig",
+    "LLMConfig",
     "ProjectConfig",
     "RetentionConfig",
     "SourceConfig",
@@ -176,6 +177,46 @@ class Gate(_Strict):
         return f"{self.metric} {self.op} production {'-' if delta < 0 else '+'} {abs(delta):g}"
 
 
+class LLMConfig(_Strict):
+    """An OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server, …)."""
+
+    base_url: str = Field(
+        description="e.g. http://localhost:11434/v1 (Ollama), https://api.openai.com/v1"
+    )
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key"
+    )
+    timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    max_retries: int = Field(default=3, ge=0, le=20)
+    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight at most")
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    price_per_1k_input_tokens: float = Field(default=0.0, ge=0)
+    price_per_1k_output_tokens: float = Field(default=0.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError(
+                "must be an http(s):// URL of an OpenAI-compatible API, e.g. http://localhost:8000/v1"
+            )
+        return value.rstrip("/")
+
+    def api_key(self) -> str:
+        """The key from ``api_key_env`` (servers without auth accept any placeholder)."""
+        if self.api_key_env:
+            value = os.environ.get(self.api_key_env)
+            if not value:
+                raise ConfigError(
+                    f"llm.api_key_env = {self.api_key_env!r}: the environment variable is not set; "
+                    f"export {self.api_key_env}=... or remove api_key_env for a server without auth"
+                )
+            return value
+        return "not-needed"
+
+
 class SourceConfig(BaseModel):
     """A source: the connector's name plus the connector's own options (checked against it)."""
 
@@ -199,6 +240,10 @@ class IndexConfig(_Strict):
     retention: RetentionConfig = RetentionConfig()
     evals: list[EvalSetConfig] = []
     gates: list[str] = Field(default=[], description="Checked before promotion to production")
+    prompt: str | None = Field(
+        default=None,
+        description="Prompt (a file in prompts/) used to generate answers and for evals",
+    )
     auto_promote: list[str] = Field(
         default=[],
         description="Environments a new version is promoted to after sync when its gates pass",
@@ -227,6 +272,12 @@ class ProjectConfig(_Strict):
     embedding: EmbeddingConfig = EmbeddingConfig()
     sources: dict[str, SourceConfig] = Field(min_length=1)
     indexes: dict[str, IndexConfig] = Field(min_length=1)
+    prompts_dir: Path = Field(default=Path("prompts"), description="Folder of prompt templates")
+    llm: LLMConfig | None = Field(default=None, description="Generator for `ragops ask` and evals")
+    judge: LLMConfig | None = Field(
+        default=None,
+        description="Judge for LLM metrics (faithfulness, …); none = those are skipped",
+    )
 
     #: Folder holding the configuration file; relative paths are resolved against it.
     root: Path = Field(default=Path("."), exclude=True)
@@ -270,6 +321,10 @@ class ProjectConfig(_Strict):
 
     def embedding_for(self, index_name: str) -> EmbeddingConfig:
         return self.indexes[index_name].embedding or self.embedding
+
+    @property
+    def prompts_path(self) -> Path:
+        return self._resolve(self.prompts_dir)
 
     def eval_path(self, eval_set: EvalSetConfig) -> Path:
         return self._resolve(eval_set.path)
