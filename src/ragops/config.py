@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -147,11 +147,14 @@ _GATE = re.compile(
 )
 
 
+GateOp = Literal[">=", "<=", ">", "<"]
+
+
 class Gate(_Strict):
     """A promotion gate such as ``recall@5 >= 0.8`` or ``ndcg@10 >= production - 0.01``."""
 
     metric: str
-    op: Literal[">=", "<=", ">", "<"]
+    op: GateOp
     threshold: float | None = None
     production_delta: float | None = None
 
@@ -163,12 +166,13 @@ class Gate(_Strict):
                 f"cannot read gate {text!r}: write '<metric> <op> <number>' or "
                 "'<metric> <op> production - <delta>', e.g. 'recall@5 >= 0.8'"
             )
+        op = cast(GateOp, match["op"])
         if match["number"] is not None:
-            return cls(metric=match["metric"], op=match["op"], threshold=float(match["number"]))
+            return cls(metric=match["metric"], op=op, threshold=float(match["number"]))
         delta = 0.0
         if match["delta"] is not None:
             delta = float(match["delta"]) * (-1 if match["sign"] == "-" else 1)
-        return cls(metric=match["metric"], op=match["op"], production_delta=delta)
+        return cls(metric=match["metric"], op=op, production_delta=delta)
 
     def __str__(self) -> str:
         if self.threshold is not None:

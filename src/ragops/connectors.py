@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ragops.errors import ConfigError, ConnectorError
 
@@ -84,7 +84,7 @@ class Connector:
     function: Callable[..., Iterator[SourceDocument]]
     defined_in: str
 
-    def options_model(self) -> type:
+    def options_model(self) -> type[BaseModel]:
         """A pydantic model of the function's keyword arguments (its options)."""
         fields: dict[str, Any] = {}
         for param in inspect.signature(self.function).parameters.values():

@@ -230,7 +230,7 @@ class Embedder:
             path=str(self.path),
             weights_sha256=_weights_digest(str(self.path)),
             dimension=int(dimension),
-            max_seq_length=int(model.max_seq_length),
+            max_seq_length=int(model.max_seq_length or 512),
             normalize=self.config.normalize,
             dtype=self.config.dtype,
             document_prefix=self.config.document_prefix,

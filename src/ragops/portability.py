@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from ragops.catalog import DocumentState
 from ragops.chunk import point_id
 from ragops.errors import IndexNotFoundError, RagopsError
-from ragops.store import OPEN, PointRecord
+from ragops.store import OPEN, Distance, PointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
@@ -124,7 +124,9 @@ def restore_index(project: Project, path: Path, store_url: str | None = None) ->
     collection = generation.collection
     rows = pq.read_table(path / "points.parquet").to_pylist()
     with catalog.sync_lock(index):
-        store.create_collection(collection, generation.dimension, generation.distance)
+        store.create_collection(
+            collection, generation.dimension, cast(Distance, generation.distance)
+        )
         head = catalog.latest_version(index, generation.id)
         head_number = head.number if head else 0
         store.rollback_uncommitted(collection, head_number)
