@@ -356,6 +356,12 @@ LAUNCH_MAIN_JOB = (
     "... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"
 )
 RUN_STATUS = '{ runOrError(runId: "%s") { ... on Run { status } } }'
+SENSOR_RUNS = (
+    '{ runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "'
+    + SOURCES_SENSOR
+    + '"}]}) { ... on Runs { results { runId status } } } }'
+)
+FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
 
 
 def _free_port() -> int:
@@ -455,7 +461,21 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
         }
         assert edges == LINEAGE
 
-        # A run launched from the UI (its own process, in-process executor) builds and promotes.
+        # The sources sensor runs by default: its first tick finds no version and requests a
+        # run (its own process, in-process executor), which builds, evaluates and promotes.
+        runs: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            runs = _graphql(port, SENSOR_RUNS)["data"]["runsOrError"]["results"]
+            if runs and all(run["status"] in FINISHED for run in runs):
+                break
+            time.sleep(2.0)
+        assert [run["status"] for run in runs] == ["SUCCESS"], (tmp_path / "ui.log").read_text()[
+            -3000:
+        ]
+
+        # A run launched from the UI: nothing changed, so no new version; the sensor asks for
+        # no second run.
         launched = _graphql(port, LAUNCH_MAIN_JOB)["data"]["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
         run_id = launched["run"]["runId"]
@@ -463,10 +483,11 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             status = _graphql(port, RUN_STATUS % run_id)["data"]["runOrError"]["status"]
-            if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            if status in FINISHED:
                 break
             time.sleep(1.0)
         assert status == "SUCCESS", (tmp_path / "ui.log").read_text()[-3000:]
+        assert len(_graphql(port, SENSOR_RUNS)["data"]["runsOrError"]["results"]) == 1
     finally:
         children = _stop(process)
         log.close()
@@ -477,4 +498,5 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
     assert not [pid for pid in children if _alive(pid)]
     with _open(path) as project:
         assert project.catalog.environments("docs")["production"].version == 1
+        assert [v.number for v in project.catalog.versions("docs")] == [1]
     assert "enabled: false" in (home / "dagster.yaml").read_text(), "ragops ui turns telemetry off"

@@ -116,6 +116,12 @@ evals = sa.Table(
     sa.Column("report_json", sa.Text, nullable=False),
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # what else the scores depend on: the prompt version that generated answers, the judge
+    sa.Column("prompt_sha256", sa.String(64), nullable=True),
+    sa.Column("judge", sa.String(256), nullable=True),
+    # per-question results (Parquet) and LLM token usage / cost of this eval
+    sa.Column("results_path", sa.Text, nullable=True),
+    sa.Column("usage_json", sa.Text, nullable=True),
 )
 
 sync_locks = sa.Table(
@@ -126,6 +132,52 @@ sync_locks = sa.Table(
     sa.Column("host", sa.String(128), nullable=False),
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# -- prompt registry (queries live in ragops.prompts) ------------------------------------------
+# A prompt version is immutable: its row is keyed by the sha256 of the normalized file content
+# and never updated. Aliases (production, staging, ...) point at one version each; every move
+# is appended to prompt_alias_history (rollback pops, like environment_history).
+
+prompt_versions = sa.Table(
+    "prompt_versions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),  # 1, 2, 3, ... per prompt, in order
+    sa.Column("path", sa.String(256), nullable=False),  # file it came from, in prompts/
+    sa.Column("content", sa.Text, nullable=False),  # the normalized file (what is hashed)
+    sa.Column("template", sa.Text, nullable=False),  # the text after the front matter
+    sa.Column("variables_json", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("name", "number"),
+)
+
+prompt_aliases = sa.Table(
+    "prompt_aliases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["name", "sha256"], ["prompt_versions.name", "prompt_versions.sha256"]
+    ),
+)
+
+prompt_alias_history = sa.Table(
+    "prompt_alias_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("alias", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # promote | rollback
+    sa.Column("from_sha256", sa.String(64), nullable=True),
+    sa.Column("to_sha256", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -583,7 +635,13 @@ class Catalog:
         metrics: dict[str, Any],
         report: dict[str, Any],
         seconds: float,
+        *,
+        prompt_sha256: str | None = None,
+        judge: str | None = None,
+        results_path: str | None = None,
+        usage: dict[str, Any] | None = None,
     ) -> None:
+        """Store one eval's summary (``report``: counts, skipped metrics, timings)."""
         with self.transaction() as connection:
             connection.execute(
                 evals.insert().values(
@@ -595,11 +653,16 @@ class Catalog:
                     report_json=json.dumps(report),
                     seconds=seconds,
                     created_at=_now(),
+                    prompt_sha256=prompt_sha256,
+                    judge=judge,
+                    results_path=results_path,
+                    usage_json=json.dumps(usage) if usage is not None else None,
                 )
             )
 
     def eval_results(self, index_name: str, version: int | None = None) -> list[dict[str, Any]]:
-        """Eval rows (newest last): version, dataset, k, metrics, seconds, created_at."""
+        """Eval rows (newest last): version, dataset, k, metrics, seconds, created_at, report,
+        prompt_sha256, judge, results_path (per-question Parquet) and usage."""
         query = sa.select(
             evals.c.version,
             evals.c.dataset,
@@ -607,6 +670,11 @@ class Catalog:
             evals.c.metrics_json,
             evals.c.seconds,
             evals.c.created_at,
+            evals.c.report_json,
+            evals.c.prompt_sha256,
+            evals.c.judge,
+            evals.c.results_path,
+            evals.c.usage_json,
         ).where(evals.c.index_name == index_name)
         if version is not None:
             query = query.where(evals.c.version == version)
@@ -620,6 +688,11 @@ class Catalog:
                 "metrics": json.loads(r["metrics_json"]),
                 "seconds": r["seconds"],
                 "created_at": _aware(r["created_at"]).isoformat(),
+                "report": json.loads(r["report_json"]),
+                "prompt_sha256": r["prompt_sha256"],
+                "judge": r["judge"],
+                "results_path": r["results_path"],
+                "usage": json.loads(r["usage_json"]) if r["usage_json"] else None,
             }
             for r in rows
         ]

@@ -319,16 +319,34 @@ def _print_hits(hits: list[Any]) -> None:
 
 @app.command("eval")
 def eval_(
-    index: Annotated[str, typer.Argument(help="Index to evaluate")],
+    index: Annotated[str, typer.Argument(help="Index to evaluate (or: compare INDEX A B)")],
+    versions_to_compare: Annotated[
+        list[str] | None, typer.Argument(help="With `compare`: INDEX A B", show_default=False)
+    ] = None,
     dataset: Annotated[str | None, typer.Option(help="Eval set name (default: all)")] = None,
     version: Annotated[
         int | None, typer.Option(help="Version to evaluate (default: newest)")
     ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="With compare: metric that ranks moved questions")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the index's retrieval eval sets on a version and store the scores."""
+    """Run the index's eval sets on a version and store the scores.
+
+    `ragops eval compare INDEX A B` shows the metric deltas from version A to B and the
+    questions that moved most.
+    """
     from ragops.evaluation import evaluate_index
 
+    if index == "compare":
+        _compare(versions_to_compare or [], dataset, metric, as_json)
+        return
+    if versions_to_compare:
+        raise typer.BadParameter(
+            f"unexpected arguments {versions_to_compare}; did you mean "
+            "`ragops eval compare INDEX A B`?"
+        )
     with _errors(as_json), _stdout_to_stderr(as_json):
         project = _open_project()
         try:
@@ -340,6 +358,63 @@ def eval_(
         return
     for run in runs:
         _print_eval(run)
+
+
+def _compare(args: list[str], dataset: str | None, metric: str | None, as_json: bool) -> None:
+    from ragops.eval_results import compare_versions
+
+    if len(args) != 3 or not args[1].isdigit() or not args[2].isdigit():
+        raise typer.BadParameter("write `ragops eval compare INDEX A B` with two version numbers")
+    index, a, b = args[0], int(args[1]), int(args[2])
+    with _errors(as_json):
+        project = _open_project()
+        try:
+            comparison = compare_versions(project, index, a, b, dataset=dataset, metric=metric)
+        finally:
+            project.close()
+    if as_json:
+        _emit_json(comparison.to_dict())
+        return
+    table = Table(
+        "metric",
+        f"v{a}",
+        f"v{b}",
+        "delta",
+        title=f"{index} · {comparison.dataset}: version {a} → {b}",
+    )
+    for name, row in comparison.metrics.items():
+        delta = row["delta"]
+        shown = (
+            ""
+            if delta is None
+            else (
+                f"[green]{delta:+.4f}[/]"
+                if delta > 0
+                else f"[red]{delta:+.4f}[/]"
+                if delta < 0
+                else "0"
+            )
+        )
+        table.add_row(name, _fmt(row["a"]), _fmt(row["b"]), shown)
+    out.print(table)
+    if comparison.moved:
+        moved = Table(
+            "question",
+            f"{comparison.focus} v{a}",
+            f"v{b}",
+            "delta",
+            title="questions that moved most",
+            expand=True,
+        )
+        for item in comparison.moved:
+            moved.add_row(
+                item["question"], f"{item['a']:.3f}", f"{item['b']:.3f}", f"{item['delta']:+.3f}"
+            )
+        out.print(moved)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
 
 
 def _print_eval(run: Any) -> None:

@@ -45,6 +45,7 @@ def evaluate_index(
     project: Project, index: str, *, version: int | None = None, dataset: str | None = None
 ) -> list[EvalRun]:
     """Evaluate ``version`` (default: the newest) on the index's eval sets (or one of them)."""
+    from ragops.eval_results import write_results
     from ragops.evals import RetrievedContext, load_eval_set, run_retrieval_eval
     from ragops.retriever import Retriever
 
@@ -85,14 +86,19 @@ def evaluate_index(
         report = run_retrieval_eval(
             samples, search, k=max(cutoffs), ks=cutoffs, dataset_name=eval_set.name
         )
+        results = write_results(
+            project.config.data_path / "evals" / index / f"v{version:06d}", eval_set.name, report
+        )
+        summary = {key: value for key, value in report.to_dict().items() if key != "samples"}
         project.catalog.record_eval(
             index,
             version,
             eval_set.name,
             eval_set.k,
             report.metrics,
-            report.to_dict(),
+            summary,
             report.seconds,
+            results_path=str(results),
         )
         runs.append(EvalRun(index, version, eval_set.name, report))
     return runs
