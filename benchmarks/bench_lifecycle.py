@@ -33,6 +33,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import random
 import shutil
 import statistics
@@ -100,11 +101,15 @@ def _pct(after: float, before: float) -> float:
     return round(100 * (after - before) / before, 3) if before else float("nan")
 
 
-def _sync_summary(result: Any, seconds: float, full_seconds: float) -> dict[str, Any]:
+def _sync_summary(
+    result: Any, seconds: float, cpu: float, full_seconds: float, full_cpu: float
+) -> dict[str, Any]:
     docs = result.documents
     return {
         "seconds": round(seconds, 3),
         "ratio_to_full_build": round(seconds / full_seconds, 4),
+        "cpu_seconds": round(cpu, 3),
+        "cpu_ratio_to_full_build": round(cpu / full_cpu, 4),
         "created_version": result.created_version,
         "version": result.version,
         "documents": {
@@ -151,11 +156,14 @@ def _edited_copy(text: str, tag: str) -> str:
     return f"# Copy {tag}\n\nA revised copy made by the lifecycle benchmark.\n\n{edited}"
 
 
-def _change(project: Any, full_seconds: float, collection: str) -> tuple[dict[str, Any], Any, int]:
-    started = time.perf_counter()
+def _change(
+    project: Any, full: tuple[float, float], collection: str
+) -> tuple[dict[str, Any], Any, int]:
+    """Sync the index and summarise it against the full build's (wall, CPU) seconds."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     [result] = project.sync(INDEX)
-    seconds = time.perf_counter() - started
-    summary = _sync_summary(result, seconds, full_seconds)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    summary = _sync_summary(result, seconds, cpu, *full)
     total_points = project.store.count(collection)
     summary["points_all_versions_after"] = total_points
     return summary, result, total_points
@@ -184,9 +192,11 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
 
         # 1. full build, model loaded beforehand
         project, model_load = _open_loaded(config)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         [full] = project.sync(INDEX)
         full_seconds = time.perf_counter() - started
+        full_cpu = time.process_time() - cpu_started
+        base = (full_seconds, full_cpu)
         collection = full.collection
         collection_dir = project.config.store_path() / "collections" / collection
         data_dir = project.config.data_path
@@ -224,7 +234,7 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         for path in to_modify:
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(_appended_paragraph(path.name, "modify"))
-        modify, modified, points_after_modify = _change(project, full_seconds, collection)
+        modify, modified, points_after_modify = _change(project, base, collection)
         project.close()
         disk_after = _disk(collection_dir)
         data_after = _disk(data_dir)["allocated"]
@@ -233,7 +243,7 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         project, _ = _open_loaded(config)
         for path in to_delete:
             path.unlink()
-        delete, _, _ = _change(project, full_seconds, collection)
+        delete, _, _ = _change(project, base, collection)
         added_dir = docs / "bench-added"
         added_dir.mkdir()
         for n, path in enumerate(to_copy):
@@ -241,12 +251,12 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
             (added_dir / f"copy-{n}-{path.name}").write_text(
                 _edited_copy(text, str(n)), encoding="utf-8"
             )
-        add, _, _ = _change(project, full_seconds, collection)
+        add, _, _ = _change(project, base, collection)
         # 3d. modify another 1 % in the same process: the model has run since it was loaded
         for path in to_modify_again:
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(_appended_paragraph(path.name, "again"))
-        modify_again, _, _ = _change(project, full_seconds, collection)
+        modify_again, _, _ = _change(project, base, collection)
         project.close()
 
         # 3e. modify 1 % through a fresh CLI process (process start and model load included)
@@ -264,6 +274,7 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         "model_load_seconds": round(model_load, 2),
         "full_build": {
             "seconds": round(full_seconds, 2),
+            "cpu_seconds": round(full_cpu, 2),
             "chunks": full.chunks,
             "embedded": full.embedded,
             "stage_seconds": full.timings,
@@ -443,6 +454,7 @@ def main() -> None:
     args = parser.parse_args()
     require(HF_DOCS)
 
+    load_before = os.getloadavg()
     started = time.perf_counter()
     sync_part = incremental(args.limit, args.cli_runs)
     promotions = [promotion(int(size), args.repeats) for size in args.sizes.split(",")]
@@ -458,6 +470,11 @@ def main() -> None:
                 "promote_rollback_ms_max": 100.0,
             },
             "bench_seconds": round(time.perf_counter() - started, 1),
+            # 2 cores shared with other work: wall ratios move with the load, CPU ratios less
+            "load_average_1m_before_after": [
+                round(load_before[0], 2),
+                round(os.getloadavg()[0], 2),
+            ],
             "peak_rss_mib": round(peak_rss_mib(), 1),
         },
     )

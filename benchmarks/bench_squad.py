@@ -1,4 +1,5 @@
-"""Retrieval quality and eval speed on SQuAD v1.1 dev: paragraphs as documents, questions as queries.
+"""Retrieval quality and eval speed on SQuAD v1.1 dev: paragraphs as documents, questions as
+queries.
 
 Corpus: the 2,067 paragraphs of ../shared/data/squad-v1.1/dev-v1.1.json (48 Wikipedia
 articles), each written as one ``.txt`` file into a temporary folder and indexed by a

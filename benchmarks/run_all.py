@@ -19,13 +19,15 @@ BENCHMARKS = {
     "ingest": ["-m", "benchmarks.bench_ingest"],
     "hnsw_recall": ["benchmarks/bench_hnsw_recall.py", "--n", "4000", "--queries", "200"],
     "lifecycle": ["-m", "benchmarks.bench_lifecycle"],
+    "squad": ["-m", "benchmarks.bench_squad", "--all"],
 }
 
 
 def _sync_row(label: str, change: dict) -> tuple[str, str]:
     return (
         f"{label} (target ≤ 5 % of full build)",
-        f"{change['seconds']} s = {100 * change['ratio_to_full_build']:.1f} %; "
+        f"{change['seconds']} s = {100 * change['ratio_to_full_build']:.1f} % "
+        f"(CPU {100 * change['cpu_ratio_to_full_build']:.1f} %); "
         f"{change['embedded']} embedded, {change['reused']} reused, "
         f"{change['points_written']} written, {change['points_closed']} closed",
     )
@@ -39,7 +41,11 @@ def _lifecycle_rows(result: dict) -> list[tuple[str, str]]:
             "documents / chunks (1 % = files)",
             f"{result['documents']} / {full['chunks']} ({result['files_per_1pct_change']})",
         ),
-        ("full build (model loaded)", f"{full['seconds']} s"),
+        (
+            "full build (model loaded): wall, CPU",
+            f"{full['seconds']} s, {full['cpu_seconds']} s "
+            f"(load avg {result['load_average_1m_before_after']})",
+        ),
         ("no-op re-sync in-process", f"{noop['in_process_seconds']} s"),
         (
             "no-op `ragops sync` process / bare `import ragops.cli`",
@@ -88,6 +94,41 @@ def _lifecycle_rows(result: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _squad_rows(result: dict) -> list[tuple[str, str]]:
+    rows = [
+        (
+            "paragraphs / chunks (paragraphs over chunk size)",
+            f"{result['paragraphs']} / {result['chunks']} "
+            f"({result['paragraph_tokens']['over_chunk_size']})",
+        ),
+        ("index wall (model loaded)", f"{result['index_seconds']} s"),
+    ]
+    for key in ("sample", "all"):
+        run = result.get(key)
+        if not run:
+            continue
+        n = f"{run['questions']:,} q"
+        rows += [
+            (
+                f"recall@1 / @5 / @10 ({n})",
+                f"{run['recall@1']} / {run['recall@5']} / {run['recall@10']}",
+            ),
+            (
+                f"MRR / nDCG@10 / hit_rate@5 ({n})",
+                f"{run['mrr']} / {run['ndcg@10']} / {run['hit_rate@5']}",
+            ),
+            (
+                f"ragas id_context_recall / precision ({n})",
+                f"{run['id_context_recall']} / {run['id_context_precision']}",
+            ),
+            (
+                f"eval wall, questions/s ({n})",
+                f"{run['eval_seconds']} s, {run['questions_per_second']}/s",
+            ),
+        ]
+    return rows
+
+
 def _rows(name: str, result: dict) -> list[tuple[str, str]]:
     if name == "ingest":
         search = result["search"]
@@ -117,6 +158,8 @@ def _rows(name: str, result: dict) -> list[tuple[str, str]]:
             ),
             ("peak RSS", f"{result['peak_rss_mib']} MiB"),
         ]
+    if name == "squad":
+        return _squad_rows(result)
     if name == "lifecycle":
         return _lifecycle_rows(result)
     return [
