@@ -113,6 +113,8 @@ class OpenAIStub:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most chat requests it was answering at once
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -120,7 +122,9 @@ class OpenAIStub:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -158,6 +162,14 @@ class OpenAIStub:
         """Answer requests whose messages contain ``contains`` with ``reply``."""
         with self._lock:
             self._routes.append((contains, reply))
+
+    def reset(self) -> None:
+        """Forget the requests, the script, the routes and the in-flight peak."""
+        with self._lock:
+            self.requests.clear()
+            self._script.clear()
+            self._routes.clear()
+            self.max_in_flight = 0
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -242,6 +254,7 @@ def _fake_vector(text: str, dim: int = 16) -> list[float]:
 def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms stall
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
             pass
@@ -277,10 +290,17 @@ def _handler_for(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                     stub.requests.append(request)
                 self._send(404, b'{"error": {"message": "no such route on the stub"}}')
                 return
-            reply = stub._choose(request)
-            if reply.delay and stub._stopping.wait(reply.delay):
-                return  # the server is stopping
-            self._send(reply.status, stub._completion_body(request, reply), reply.headers)
+            with stub._lock:
+                stub.in_flight += 1
+                stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+            try:
+                reply = stub._choose(request)
+                if reply.delay and stub._stopping.wait(reply.delay):
+                    return  # the server is stopping
+                self._send(reply.status, stub._completion_body(request, reply), reply.headers)
+            finally:
+                with stub._lock:
+                    stub.in_flight -= 1
 
         def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
             try:

@@ -161,9 +161,7 @@ prompt_aliases = sa.Table(
     sa.Column("alias", sa.String(64), primary_key=True),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(
-        ["name", "sha256"], ["prompt_versions.name", "prompt_versions.sha256"]
-    ),
+    sa.ForeignKeyConstraint(["name", "sha256"], ["prompt_versions.name", "prompt_versions.sha256"]),
 )
 
 prompt_alias_history = sa.Table(

@@ -773,6 +773,11 @@ def ui(
     raise typer.Exit(subprocess.call(command, env=env))
 
 
+from ragops.cli_prompts import prompts_app  # noqa: E402
+
+app.add_typer(prompts_app, name="prompts")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -63,7 +63,15 @@ class Project:
     def validate(self) -> None:
         for source_name in self.config.sources:
             self.connector_for(source_name)
+        prompts = self.config.prompts_path
         for index_name, index in self.config.indexes.items():
+            if index.prompt is not None and not any(
+                (prompts / f"{index.prompt}{suffix}").is_file() for suffix in (".txt", ".md")
+            ):
+                raise ConfigError(
+                    f"indexes.{index_name}.prompt = {index.prompt!r}: no file {index.prompt}.txt "
+                    f"or {index.prompt}.md in {prompts}; add the template or fix the name"
+                )
             for eval_set in index.evals:
                 path = self.config.eval_path(eval_set)
                 if not path.is_file():
