@@ -179,10 +179,15 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
     return _index_version
 
 
-def eval_asset(index: str) -> dg.AssetsDefinition:
+def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
+    from dagster_defs.automation import on_new_data_versions, prompt_key
+
+    deps = [index_key(index, "index_version")] + ([prompt_key(prompt)] if prompt else [])
+
     @dg.asset(
         key=index_key(index, "eval"),
-        deps=[index_key(index, "index_version")],
+        deps=deps,
+        automation_condition=on_new_data_versions(),
         group_name=index_group(index),
         description=(
             f"Retrieval evals of index `{index}`: runs its eval sets on the newest version and "
@@ -264,9 +269,12 @@ def gates_check(index: str) -> dg.AssetChecksDefinition:
 
 
 def production_asset(index: str) -> dg.AssetsDefinition:
+    from dagster_defs.automation import on_new_data_versions
+
     @dg.asset(
         key=index_key(index, PRODUCTION),
         deps=[index_key(index, "eval")],
+        automation_condition=on_new_data_versions(),
         group_name=index_group(index),
         description=(
             f"The promotion step of index `{index}`: points the `production` environment at the "

@@ -26,6 +26,7 @@ from dagster_defs.assets import (
     production_asset,
     source_documents_asset,
 )
+from dagster_defs.automation import automation_sensor, prompt_asset
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 
@@ -50,15 +51,16 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     finally:
         project.close()
 
-    assets: list[dg.AssetsDefinition] = [
+    assets: list[dg.AssetsDefinition | dg.SourceAsset] = [
         source_documents_asset(name, source.connector) for name, source in config.sources.items()
     ]
+    assets += [prompt_asset(name, file) for name, file in _prompt_files(config.prompts_path)]
     checks: list[dg.AssetChecksDefinition] = []
     for name, index in config.indexes.items():
         assets += [
             chunks_asset(name, list(index.sources)),
             index_version_asset(name),
-            eval_asset(name),
+            eval_asset(name, index.prompt),
             production_asset(name),
         ]
         checks.append(gates_check(name))
@@ -79,8 +81,25 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         sensors=[
             sources_sensor(
                 main_job, {name: list(index.sources) for name, index in config.indexes.items()}
-            )
+            ),
+            automation_sensor(),
         ],
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,
     )
+
+
+def _prompt_files(folder: Path) -> list[tuple[str, Path]]:
+    """The prompt templates of the project (the prompt registry's naming rules)."""
+    from ragops.prompts import PROMPT_SUFFIXES
+
+    if not folder.is_dir():
+        return []
+    return [
+        (path.stem, path)
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and path.suffix.lower() in PROMPT_SUFFIXES
+        and not path.name.startswith((".", "_"))
+        and path.stem.lower() != "readme"
+    ]

@@ -314,6 +314,53 @@ def _print_hits(hits: list[Any]) -> None:
         out.print(f"version {hits[0].version}")
 
 
+# -- ask -----------------------------------------------------------------------------------
+
+
+@app.command()
+def ask(
+    index: Annotated[str, typer.Argument(help="Index to answer from")],
+    question: Annotated[str, typer.Argument(help="The question")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="Chunks given to the LLM")] = 5,
+    env: Annotated[str, typer.Option(help="Environment to read")] = "production",
+    version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="Prompt version: alias, v<N> or hash (default: production)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retrieve, render the index's prompt and ask the configured LLM (`llm:` in ragops.yaml)."""
+    from ragops.evaluation import prompt_for
+    from ragops.generation import ask as ask_llm
+
+    with _errors(as_json), _stdout_to_stderr(as_json):
+        project = _open_project()
+        try:
+            answer = ask_llm(
+                project,
+                index,
+                question,
+                env=env,
+                version=version,
+                k=k,
+                prompt=prompt_for(project, index, prompt),
+            )
+        finally:
+            project.close()
+    if as_json:
+        _emit_json(answer.to_dict())
+        return
+    out.print(answer.answer)
+    out.print(
+        f"\n[dim]{index} v{answer.index_version} · prompt {answer.prompt_id or 'default'} · "
+        f"{answer.model} · {answer.total_tokens} tokens (${answer.cost:.4f}) · "
+        f"retrieval {answer.retrieval_seconds:.2f} s, "
+        f"generation {answer.generation_seconds:.2f} s[/]"
+    )
+    for rank, hit in enumerate(answer.contexts, 1):
+        out.print(f"[dim][{rank}] {hit.doc_id} ({hit.score:.3f})[/]")
+
+
 # -- eval ----------------------------------------------------------------------------------
 
 
@@ -329,6 +376,9 @@ def eval_(
     ] = None,
     metric: Annotated[
         str | None, typer.Option(help="With compare: metric that ranks moved questions")
+    ] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="Prompt version for generated answers (default: production)")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -350,7 +400,9 @@ def eval_(
     with _errors(as_json), _stdout_to_stderr(as_json):
         project = _open_project()
         try:
-            runs = evaluate_index(project, index, version=version, dataset=dataset)
+            runs = evaluate_index(
+                project, index, version=version, dataset=dataset, prompt_ref=prompt
+            )
         finally:
             project.close()
     if as_json:

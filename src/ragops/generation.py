@@ -57,11 +57,13 @@ NO_CONTEXT = "(no passages were retrieved)"
 class PromptLike(Protocol):
     """What ragops needs of a registry prompt version (``ragops.prompts.PromptVersion``)."""
 
-    name: str
-    sha256: str
-    short_id: str
-
-    def render(self, **values: Any) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def short_id(self) -> str: ...
+    def render(self, /, **values: Any) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ metric. With no judge configured, every metric is skipped with
 from __future__ import annotations
 
 import asyncio
+import importlib
 import math
 import threading
 import time
@@ -388,17 +389,14 @@ def _load_ragas() -> dict[str, Any]:
                 )
 
                 analytics.do_not_track.cache_clear()  # forget a value read before our env
-                try:
-                    from instructor.exceptions import InstructorRetryException
-                except ImportError:  # instructor < 1.4 (1.3.2 is what ragas 0.4.3 gets here)
-                    from instructor.retry import InstructorRetryException
+                retry_exception = _instructor_retry_exception()
         except ImportError as exc:
             raise EvalError(
                 f"cannot import ragas ({exc}): ragops needs ragas==0.4.3 (with instructor and "
                 "langchain-community<0.4); reinstall ragops' dependencies"
             ) from exc
         _ragas = {
-            "InstructorRetryException": InstructorRetryException,
+            "InstructorRetryException": retry_exception,
             "llm_factory": llm_factory,
             "InstructorBaseRagasLLM": InstructorBaseRagasLLM,
             "BaseRagasEmbedding": BaseRagasEmbedding,
@@ -409,6 +407,18 @@ def _load_ragas() -> dict[str, Any]:
         _judge_llm_class(_ragas)
         _embedding_class(_ragas)
         return _ragas
+
+
+def _instructor_retry_exception() -> type[Exception]:
+    """instructor's "the reply did not validate" exception (it moved between versions)."""
+    for module in ("instructor.exceptions", "instructor.retry"):  # new, then 1.3.x
+        try:
+            found = getattr(importlib.import_module(module), "InstructorRetryException", None)
+        except ImportError:
+            continue
+        if isinstance(found, type):
+            return found
+    raise ImportError("instructor has no InstructorRetryException")
 
 
 def _judge_llm_class(ragas: dict[str, Any]) -> type:
