@@ -174,19 +174,19 @@ def _generate_and_judge(
 
     Returns the extra per-question columns, the LLM usage, and the judge's model name.
     """
-    from ragops.evals import LLM_METRICS
+    from ragops.evals import LLM_METRICS, NO_JUDGE_REASON
     from ragops.evals.judge import JudgeInput, judge_answers
     from ragops.generation import ask_many
 
     llm, judge = project.config.llm, project.config.judge
-    if prompt is None or llm is None:
-        reason = (
-            f"no prompt configured (indexes.{index}.prompt)"
-            if prompt is None and judge is not None
-            else "no generator LLM configured (llm:)"
-            if judge is not None
-            else "no judge LLM configured"
-        )
+    if judge is None or llm is None or prompt is None:
+        # Nothing is generated (nor paid for) when nothing would judge it.
+        if judge is None:
+            reason = NO_JUDGE_REASON
+        elif llm is None:
+            reason = "no generator LLM configured (llm:)"
+        else:
+            reason = f"no prompt configured (indexes.{index}.prompt)"
         for name in LLM_METRICS:
             report.skipped[name] = reason
         return {}, None, None
