@@ -214,8 +214,15 @@ def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
                         ),
                     }
                 )
-            runs = evaluate_index(project, index, version=latest.number)
-        metadata: dict[str, Any] = {"version": dg.MetadataValue.int(latest.number)}
+            # The candidate prompt (its newest version) is evaluated; the production step
+            # promotes it with the index version once the gates pass.
+            candidate = "latest" if project.config.index(index).prompt else None
+            runs = evaluate_index(project, index, version=latest.number, prompt_ref=candidate)
+        prompt = runs[0].prompt if runs else None
+        metadata: dict[str, Any] = {
+            "version": dg.MetadataValue.int(latest.number),
+            "prompt": prompt.ref if prompt is not None else "none",
+        }
         for run in runs:
             report = run.report
             for metric, value in report.metrics.items():
@@ -224,7 +231,10 @@ def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
             metadata[f"{run.dataset}/questions"] = dg.MetadataValue.int(len(report.samples))
             if report.skipped:
                 metadata[f"{run.dataset}/skipped"] = dg.MetadataValue.json(dict(report.skipped))
-        return dg.MaterializeResult(metadata=metadata)
+            if run.usage:
+                metadata[f"{run.dataset}/llm_usage"] = dg.MetadataValue.json(run.usage)
+        data_version = f"v{latest.number}-" + (prompt.short_id if prompt is not None else "none")
+        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(data_version))
 
     return _eval
 
@@ -303,6 +313,7 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                 )
             if previous == latest.number:
                 gates = [r.to_dict() for r in check_gates(project, index, latest.number)]
+                prompt = _promote_prompt(project, index)
                 return dg.MaterializeResult(
                     metadata={
                         "version": latest.number,
@@ -311,13 +322,15 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                         "gates": dg.MetadataValue.json(gates),
                         "environments": dg.MetadataValue.json(environments_of(project, index)),
                         "note": f"production already at version {latest.number}",
+                        **prompt,
                     },
-                    data_version=dg.DataVersion(f"v{latest.number}"),
+                    data_version=dg.DataVersion(f"v{latest.number}-{prompt['prompt']}"),
                 )
             try:
                 entry = promote(project, index, latest.number, PRODUCTION)
             except PromotionError as exc:
                 raise dg.Failure(description=str(exc)) from None
+            prompt = _promote_prompt(project, index)
             environments = environments_of(project, index)
         gates = entry.evidence.get("gates", [])
         return dg.MaterializeResult(
@@ -328,8 +341,28 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                 "gates": dg.MetadataValue.json(gates),
                 "environments": dg.MetadataValue.json(environments),
                 "note": f"promoted version {entry.to_version} to production",
+                **prompt,
             },
-            data_version=dg.DataVersion(f"v{entry.to_version}"),
+            data_version=dg.DataVersion(f"v{entry.to_version}-{prompt['prompt']}"),
         )
 
     return _production
+
+
+def _promote_prompt(project: Any, index: str) -> dict[str, Any]:
+    """Point the index prompt's ``production`` alias at its newest (just evaluated) version.
+
+    Called by the production step after the gates passed; returns metadata.
+    """
+    name = project.config.index(index).prompt
+    if name is None:
+        return {"prompt": "none"}
+    from ragops.prompts import PromptRegistry
+
+    registry = PromptRegistry.for_project(project)
+    registry.scan()
+    latest = registry.get(name, "latest")
+    move = registry.promote(
+        name, latest.sha256, "production", reason="gates passed in the Dagster production step"
+    )
+    return {"prompt": latest.short_id, "prompt_promoted": move.action != "unchanged"}

@@ -26,13 +26,14 @@ from dagster_defs.assets import (
     production_asset,
     source_documents_asset,
 )
-from dagster_defs.automation import automation_sensor, prompt_asset
+from dagster_defs.automation import PROMPTS_GROUP, automation_sensor, prompt_asset
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 
 __all__ = ["MAIN_JOB", "SOURCES_SENSOR", "build_definitions"]
 
 MAIN_JOB = "ragops_main_job"
+OBSERVE_PROMPTS_JOB = "ragops_observe_prompts"
 
 
 def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
@@ -74,10 +75,16 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
             "its gates pass: `ragops run`, one asset at a time."
         ),
     )
+    observe_prompts = dg.define_asset_job(
+        OBSERVE_PROMPTS_JOB,
+        selection=dg.AssetSelection.groups(PROMPTS_GROUP, include_sources=True),
+        executor_def=dg.in_process_executor,
+        description="Read every prompt file's content hash now (the automation does it each minute).",
+    )
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main_job],
+        jobs=[main_job, observe_prompts],
         sensors=[
             sources_sensor(
                 main_job, {name: list(index.sources) for name, index in config.indexes.items()}
