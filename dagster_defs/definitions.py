@@ -79,7 +79,7 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         OBSERVE_PROMPTS_JOB,
         selection=dg.AssetSelection.groups(PROMPTS_GROUP, include_sources=True),
         executor_def=dg.in_process_executor,
-        description="Read every prompt file's content hash now (the automation does it each minute).",
+        description="Observe every prompt file's content hash now (automation: each minute).",
     )
     return dg.Definitions(
         assets=assets,

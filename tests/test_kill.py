@@ -73,7 +73,9 @@ def test_sync_killed_at_any_point_recovers_exactly(
         pointer = project.catalog.environment("docs", "production")
         assert pointer.version == 1, "production never moves by a sync"
         collection = project.catalog.generation(pointer.generation_id).collection
-        assert sorted(p.payload["chunk_id"] for p in project.store.scroll(collection, 1)) == sorted(production_ids)
+        assert sorted(p.payload["chunk_id"] for p in project.store.scroll(collection, 1)) == sorted(
+            production_ids
+        )
 
     finished = _sync_in_subprocess(path, None)
     assert finished.returncode == 0, finished.stderr[-2000:]
