@@ -25,13 +25,14 @@ import pyarrow.parquet as pq
 
 from ragops.store import OPEN, PointRecord
 
-__all__ = ["ChunkStore", "DeltaWriter"]
+__all__ = ["ChunkStore", "DeltaWriter", "point_from_row", "point_row", "points_schema"]
 
 _DELTA = re.compile(r"^v(\d{8})\.parquet$")
 _CLOSED = re.compile(r"^v(\d{8})\.closed\.parquet$")
 
 
-def _points_schema(dimension: int) -> pa.Schema:
+def points_schema(dimension: int) -> pa.Schema:
+    """The Parquet schema of stored points (chunk store deltas and exports)."""
     return pa.schema(
         [
             ("id", pa.string()),
@@ -58,7 +59,7 @@ class DeltaWriter:
     def __init__(self, folder: Path, number: int, dimension: int) -> None:
         self.folder = folder
         self.number = number
-        self.schema = _points_schema(dimension)
+        self.schema = points_schema(dimension)
         self._writer: pq.ParquetWriter | None = None
         self._closed: list[str] = []
         self._tmp_points = folder / f".v{number:08d}.parquet.tmp"
@@ -70,22 +71,7 @@ class DeltaWriter:
         if self._writer is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(self._tmp_points, self.schema)
-        rows = [
-            {
-                "id": p.id,
-                "chunk_id": p.payload["chunk_id"],
-                "doc_id": p.payload["doc_id"],
-                "source": p.payload.get("source", ""),
-                "ordinal": p.payload.get("ordinal", 0),
-                "text": p.payload["text"],
-                "text_sha256": p.payload.get("text_sha256", ""),
-                "metadata_json": json.dumps(p.payload.get("metadata") or {}),
-                "acl": list(p.payload.get("acl") or []),
-                "v_from": p.payload["v_from"],
-                "vector": list(p.vector),
-            }
-            for p in points
-        ]
+        rows = [point_row(p) for p in points]
         self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
 
     def close(self, ids: Sequence[str]) -> None:
@@ -154,13 +140,11 @@ class ChunkStore:
             match = _DELTA.match(path.name)
             if not match or int(match[1]) > version:
                 continue
-            columns = (
-                None if with_vectors else [f for f in _points_schema(1).names if f != "vector"]
-            )
+            columns = None if with_vectors else [f for f in points_schema(1).names if f != "vector"]
             for row in pq.read_table(path, columns=columns).to_pylist():
                 v_to = closed_at.get(row["id"], OPEN)
                 if row["v_from"] <= version < v_to:
-                    yield _record(row, v_to)
+                    yield point_from_row(row, v_to)
 
     def prune(self, collection: str, keep: set[str]) -> int:
         """Rewrite the deltas keeping only the point ids in ``keep``; return rows removed."""
@@ -181,7 +165,26 @@ class ChunkStore:
         shutil.rmtree(self.folder(collection), ignore_errors=True)
 
 
-def _record(row: dict[str, Any], v_to: int) -> PointRecord:
+def point_row(point: PointRecord) -> dict[str, Any]:
+    """A point as a row of :func:`points_schema`."""
+    payload = point.payload
+    return {
+        "id": point.id,
+        "chunk_id": payload["chunk_id"],
+        "doc_id": payload["doc_id"],
+        "source": payload.get("source", ""),
+        "ordinal": payload.get("ordinal", 0),
+        "text": payload["text"],
+        "text_sha256": payload.get("text_sha256", ""),
+        "metadata_json": json.dumps(payload.get("metadata") or {}),
+        "acl": list(payload.get("acl") or []),
+        "v_from": payload["v_from"],
+        "vector": list(point.vector),
+    }
+
+
+def point_from_row(row: dict[str, Any], v_to: int) -> PointRecord:
+    """The point a row of :func:`points_schema` holds, with ``v_to`` set."""
     payload = {
         "chunk_id": row["chunk_id"],
         "doc_id": row["doc_id"],

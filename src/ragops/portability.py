@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from ragops.catalog import DocumentState
 from ragops.chunk import point_id
+from ragops.chunk_store import point_from_row, point_row, points_schema
 from ragops.errors import IndexNotFoundError, RagopsError
 from ragops.store import OPEN, Distance, PointRecord
 
@@ -169,53 +170,15 @@ def _target_store(project: Project, store_url: str | None) -> VectorStore:
 
 
 def _write_points(path: Path, points: list[PointRecord], dimension: int) -> None:
-    schema = pa.schema(
-        [
-            ("chunk_id", pa.string()),
-            ("doc_id", pa.string()),
-            ("source", pa.string()),
-            ("ordinal", pa.int32()),
-            ("text", pa.string()),
-            ("text_sha256", pa.string()),
-            ("metadata_json", pa.string()),
-            ("acl", pa.list_(pa.string())),
-            ("vector", pa.list_(pa.float32(), dimension)),
-        ]
-    )
-    rows = [
-        {
-            "chunk_id": p.payload["chunk_id"],
-            "doc_id": p.payload["doc_id"],
-            "source": p.payload.get("source", ""),
-            "ordinal": p.payload.get("ordinal", 0),
-            "text": p.payload["text"],
-            "text_sha256": p.payload.get("text_sha256", ""),
-            "metadata_json": json.dumps(p.payload.get("metadata") or {}),
-            "acl": list(p.payload.get("acl") or []),
-            "vector": list(p.vector),
-        }
-        for p in points
-    ]
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    rows = [point_row(p) for p in points]
+    pq.write_table(pa.Table.from_pylist(rows, schema=points_schema(dimension)), path)
 
 
 def _point(row: dict[str, Any], number: int) -> PointRecord:
-    return PointRecord(
-        id=point_id(row["chunk_id"], number),
-        vector=list(row["vector"]),
-        payload={
-            "chunk_id": row["chunk_id"],
-            "doc_id": row["doc_id"],
-            "source": row["source"],
-            "ordinal": row["ordinal"],
-            "text": row["text"],
-            "text_sha256": row["text_sha256"],
-            "metadata": json.loads(row["metadata_json"]),
-            "acl": list(row["acl"] or []),
-            "v_from": number,
-            "v_to": OPEN,
-        },
-    )
+    """An exported point as a new point of version ``number`` (new id, ``v_from``)."""
+    point = point_from_row(row, OPEN)
+    payload = {**point.payload, "v_from": number}
+    return PointRecord(id=point_id(row["chunk_id"], number), vector=point.vector, payload=payload)
 
 
 def _documents(
