@@ -8,20 +8,23 @@ document and everything else (progress, logs) goes to stderr. The project is fou
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ragops.errors import RagopsError
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.project import Project
+
+from ragops._console import emit_json as _emit_json
+from ragops._console import err, out
+from ragops._console import errors as _errors
 
 app = typer.Typer(
     name="ragops",
@@ -30,8 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[
     Path | None,
@@ -74,31 +75,10 @@ def _stdout_to_stderr(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _open_project(config: Path | None = None):  # type: ignore[no-untyped-def]
+def _open_project(config: Path | None = None) -> Project:
     from ragops.project import Project
 
     return Project.open(config or _state.config)
-
-
-def _fail(exc: Exception, as_json: bool) -> typer.Exit:
-    message = str(exc)
-    if as_json:
-        _emit_json({"error": {"type": exc.__class__.__name__, "message": message}})
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
-    return typer.Exit(code=1)
-
-
-@contextlib.contextmanager
-def _errors(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except RagopsError as exc:
-        raise _fail(exc, as_json) from None
 
 
 class _RichProgress:

@@ -13,18 +13,17 @@ works the same under ``python -m ragops.cli`` and the ``ragops`` script.
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ragops.errors import RagopsError
+from ragops._console import emit_json as _emit_json
+from ragops._console import err, out
+from ragops._console import errors as _errors
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.prompts import PromptRegistry, PromptVersion
@@ -38,30 +37,11 @@ prompts_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout")]
 NameArgument = Annotated[str, typer.Argument(help="Prompt name (its file name without suffix)")]
 AliasOption = Annotated[str, typer.Option("--alias", help="Alias to move")]
 REF_HELP = "alias, v<N>, hash prefix or latest"
-
-
-def _emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
-    sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def _errors(as_json: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except RagopsError as exc:
-        message = str(exc)
-        if as_json:
-            _emit_json({"error": {"type": exc.__class__.__name__, "message": message}})
-        err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-        raise typer.Exit(code=1) from None
 
 
 def _config(ctx: typer.Context) -> Path | None:
