@@ -477,7 +477,7 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
             catalog = project.catalog
             pointers = catalog.environments(index)
             generations = {g.id: g for g in catalog.generations(index)}
-            rows = []
+            rows: list[dict[str, Any]] = []
             for info in catalog.versions(index):
                 evals = catalog.eval_results(index, info.number)
                 rows.append(
@@ -574,7 +574,7 @@ def history(
             entries = project.catalog.history(index, env)
         finally:
             project.close()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "at": e.at.isoformat(timespec="seconds"),
             "environment": e.environment,
@@ -613,7 +613,7 @@ def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fa
         project = _open_project()
         try:
             project.config.index(index)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for generation in project.catalog.generations(index):
                 for state in project.catalog.documents(
                     generation.id, status="quarantined"
