@@ -126,3 +126,29 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(catalog: Catalog) -> None:
     assert catalog.lock_holder("docs") is not None
     with catalog.sync_lock("docs"):
         assert "pid" in catalog.lock_holder("docs")["holder"]
+
+
+def test_a_catalog_made_by_an_older_release_gains_the_new_columns(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:  # the versions table as the first release made it
+        connection.execute(
+            sa.text(
+                "CREATE TABLE versions (index_name VARCHAR(64) NOT NULL, number INTEGER NOT NULL, "
+                "generation_id INTEGER NOT NULL, created_at DATETIME NOT NULL, documents INTEGER "
+                "NOT NULL, chunks INTEGER NOT NULL, stats_json TEXT NOT NULL, "
+                "PRIMARY KEY (index_name, number))"
+            )
+        )
+        connection.execute(
+            sa.text("INSERT INTO versions VALUES ('docs', 1, 1, '2026-01-01 00:00:00', 3, 9, '{}')")
+        )
+    engine.dispose()
+    catalog = Catalog(url)
+    try:
+        [version] = catalog.versions("docs")
+        assert version.number == 1 and version.pruned_at is None
+    finally:
+        catalog.close()

@@ -259,6 +259,7 @@ class Catalog:
             if self.engine.dialect.name == "sqlite":
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             metadata.create_all(self.engine)
+            _add_missing_columns(self.engine, self._safe_url())
         except sa.exc.SQLAlchemyError as exc:
             raise CatalogError(
                 f"cannot open the catalog at {self._safe_url()}: {exc.__class__.__name__}: "
@@ -760,6 +761,31 @@ class Catalog:
                 .first()
             )
         return dict(row) if row else None
+
+
+def _add_missing_columns(engine: Engine, where: str) -> None:
+    """Bring a catalog made by an older ragops up to date: add the nullable columns it lacks.
+
+    Every column added since the first release is nullable, so this is all an upgrade needs;
+    a missing required column means a catalog this release cannot read, said plainly.
+    """
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise CatalogError(
+                    f"the catalog at {where} lacks the required column {table.name}.{column.name}: "
+                    "it was made by an incompatible ragops; move it aside (or delete it) and "
+                    "sync again, or use the ragops release that made it"
+                )
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                )
 
 
 def _pid_alive(pid: int) -> bool:
