@@ -493,8 +493,8 @@ class Catalog:
                     content_sha256=row["content_sha256"],
                     status=row["status"],
                     reason=row["reason"],
-                    chunk_ids=tuple(pair[0] for pair in json.loads(row["chunk_ids_json"])),
-                    point_ids=tuple(pair[1] for pair in json.loads(row["chunk_ids_json"])),
+                    chunk_ids=_chunk_and_point_ids(row["chunk_ids_json"])[0],
+                    point_ids=_chunk_and_point_ids(row["chunk_ids_json"])[1],
                     updated_version=row["updated_version"],
                 )
                 for row in connection.execute(query).mappings()
@@ -761,6 +761,13 @@ class Catalog:
                 .first()
             )
         return dict(row) if row else None
+
+
+def _chunk_and_point_ids(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(chunk ids, point ids) from ``[[chunk, point], ...]``; the first release stored a
+    plain list of chunk ids, which were also the point ids."""
+    pairs = [item if isinstance(item, list) else [item, item] for item in json.loads(text)]
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
 
 def _add_missing_columns(engine: Engine, where: str) -> None:

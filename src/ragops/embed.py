@@ -259,20 +259,27 @@ class Embedder:
 
     @functools.cached_property
     def _raw_tokenizer(self) -> Any:
-        """A private copy of the model's Rust tokenizer with truncation and padding off.
+        """The model's Rust tokenizer, on its own, with truncation and padding off.
 
-        A copy, because the model's own one keeps the truncation settings of its last call
-        (``max_seq_length``), which would make long texts look short to the chunker.
+        Read from the model folder's ``tokenizer.json`` when there is one, so chunking never
+        loads the model (a sync whose chunks are all in the embedding cache never does);
+        otherwise a copy of the loaded model's tokenizer. Never the model's own instance: it
+        keeps the truncation settings of its last call (``max_seq_length``), which would make
+        long texts look short to the chunker.
         """
-        backend = getattr(self.model.tokenizer, "_tokenizer", None)
-        if backend is None or not hasattr(backend, "to_str"):
-            return None
         from tokenizers import Tokenizer
 
-        copy = Tokenizer.from_str(backend.to_str())
-        copy.no_truncation()
-        copy.no_padding()
-        return copy
+        path = self.path / "tokenizer.json"
+        if path.is_file():
+            tokenizer = Tokenizer.from_file(str(path))
+        else:
+            backend = getattr(self.model.tokenizer, "_tokenizer", None)
+            if backend is None or not hasattr(backend, "to_str"):
+                return None
+            tokenizer = Tokenizer.from_str(backend.to_str())
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
 
     @property
     def max_content_tokens(self) -> int:
