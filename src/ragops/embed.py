@@ -311,4 +311,9 @@ class Embedder:
                 show_progress_bar=False,
             )
         self.texts_embedded += len(texts)
-        return vectors.float().cpu().numpy()
+        array = vectors.float().cpu().numpy()
+        if self.config.normalize:
+            # bfloat16 leaves norms ~1e-3 off 1; renormalize in float32 for dot-product users
+            norms = np.linalg.norm(array, axis=1, keepdims=True)
+            array = array / np.maximum(norms, 1e-12)
+        return array.astype(np.float32, copy=False)
