@@ -23,6 +23,8 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check src connectors dagster_defs tests benchmarks
+	$(BIN)/ruff format --check src connectors dagster_defs tests benchmarks
+	$(BIN)/mypy src/ragops
 
 ui: setup
 	$(BIN)/ragops --config ragops.yaml ui
