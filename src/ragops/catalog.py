@@ -484,21 +484,22 @@ class Catalog:
         query = documents.select().where(documents.c.generation_id == generation_id)
         if status is not None:
             query = query.where(documents.c.status == status)
+        states = {}
         with self.engine.connect() as connection:
-            return {
-                (row["source"], row["doc_id"]): DocumentState(
+            for row in connection.execute(query).mappings():
+                chunk_ids, point_ids = _chunk_and_point_ids(row["chunk_ids_json"])
+                states[(row["source"], row["doc_id"])] = DocumentState(
                     source=row["source"],
                     doc_id=row["doc_id"],
                     version_marker=row["version_marker"],
                     content_sha256=row["content_sha256"],
                     status=row["status"],
                     reason=row["reason"],
-                    chunk_ids=_chunk_and_point_ids(row["chunk_ids_json"])[0],
-                    point_ids=_chunk_and_point_ids(row["chunk_ids_json"])[1],
+                    chunk_ids=chunk_ids,
+                    point_ids=point_ids,
                     updated_version=row["updated_version"],
                 )
-                for row in connection.execute(query).mappings()
-            }
+        return states
 
     # -- environments --------------------------------------------------------------------
 

@@ -396,17 +396,16 @@ def load_config(path: str | Path | None = None) -> ProjectConfig:
     try:
         return ProjectConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_explain(config_path, raw, exc)) from None
+        raise ConfigError(_explain(config_path, exc)) from None
 
 
-def _explain(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
+def _explain(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s) in the configuration:"]
     for error in exc.errors():
         location = [str(part) for part in error["loc"]]
         key = ".".join(location) or "(top level)"
         kind = error["type"]
         if kind == "extra_forbidden":
-            parent = _lookup(raw, error["loc"][:-1])
             allowed = _allowed_keys(error["loc"][:-1])
             hint = _did_you_mean(location[-1], allowed) if allowed else ""
             lines.append(
@@ -414,7 +413,6 @@ def _explain(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
                 if allowed
                 else f"  - {key}: unknown key"
             )
-            del parent
             continue
         if kind == "missing":
             lines.append(f"  - {key}: required but missing; add it")
@@ -423,15 +421,6 @@ def _explain(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"  - {key} = {value!r}: {message}")
     return "\n".join(lines)
-
-
-def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
-    for part in loc:
-        if isinstance(raw, dict) and part in raw:
-            raw = raw[part]
-        else:
-            return None
-    return raw
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:

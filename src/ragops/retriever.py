@@ -126,9 +126,8 @@ class Retriever:
             return cached
         spec = generation.spec["embedding"]
         current = self.project.embedder(self.index)
-        if current.info.fingerprint_fields() == {
-            k: spec.get(k) for k in current.info.fingerprint_fields()
-        }:
+        fields = current.info.fingerprint_fields()
+        if fields == {key: spec.get(key) for key in fields}:
             embedder = current
         else:
             device = self.project.config.embedding_for(self.index).device

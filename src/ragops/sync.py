@@ -25,7 +25,7 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -208,11 +208,12 @@ class _Sync:
         self.catalog = project.catalog
         self.store = project.store
         self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
+        #: Parsed documents waiting for the main thread (None when replaying staged changes).
+        self._parsed_queue: queue.Queue[Any] | None = None
 
     def _parse_is_behind(self) -> bool:
         """True when the parse thread has no parsed document waiting."""
-        parsed = getattr(self, "_parsed_queue", None)
-        return parsed is not None and parsed.empty()
+        return self._parsed_queue is not None and self._parsed_queue.empty()
 
     def _open(self) -> _Opened:
         """Find or create the generation and undo whatever a dead sync left in it."""
@@ -347,10 +348,7 @@ class _Sync:
                     "points_closed": result.points_closed,
                     "seconds": round(result.seconds, 3),
                 }
-                versioned = [
-                    s if s.updated_version != -1 else _replace_version(s, next_number)
-                    for s in doc_states
-                ]
+                versioned = [_replace_version(s, next_number) for s in doc_states]
                 writer.delta.commit()
                 checkpoint("before_commit")
                 self.catalog.commit_version(
@@ -554,6 +552,7 @@ def _count_renames(
 
 
 def _replace_version(state: DocumentState, number: int) -> DocumentState:
+    """``state`` with the version that wrote it filled in (-1 marks "this sync's version")."""
     from dataclasses import replace
 
     return replace(
@@ -616,9 +615,9 @@ class _PointWriter:
         """Embed and write what is pending now, whatever its size."""
         self._write_pending()
 
-    def close(self, chunk_ids: Sequence[str] | Callable[[], Sequence[str]]) -> None:
-        ids = list(chunk_ids() if callable(chunk_ids) else chunk_ids)
-        self.to_close.extend(ids)
+    def close(self, point_ids: Sequence[str]) -> None:
+        """Queue points to close at this version."""
+        self.to_close.extend(point_ids)
         if len(self.to_close) >= _WRITE_BATCH:
             self._close_pending()
 
