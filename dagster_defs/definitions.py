@@ -29,6 +29,7 @@ from dagster_defs.assets import (
 from dagster_defs.automation import PROMPTS_GROUP, automation_sensor, prompt_asset
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
+from ragops.prompts import prompt_files
 
 __all__ = ["MAIN_JOB", "SOURCES_SENSOR", "build_definitions"]
 
@@ -55,7 +56,7 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     assets: list[dg.AssetsDefinition | dg.SourceAsset] = [
         source_documents_asset(name, source.connector) for name, source in config.sources.items()
     ]
-    assets += [prompt_asset(name, file) for name, file in _prompt_files(config.prompts_path)]
+    assets += [prompt_asset(name, file) for name, file in prompt_files(config.prompts_path).items()]
     checks: list[dg.AssetChecksDefinition] = []
     for name, index in config.indexes.items():
         assets += [
@@ -94,19 +95,3 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,
     )
-
-
-def _prompt_files(folder: Path) -> list[tuple[str, Path]]:
-    """The prompt templates of the project (the prompt registry's naming rules)."""
-    from ragops.prompts import PROMPT_SUFFIXES
-
-    if not folder.is_dir():
-        return []
-    return [
-        (path.stem, path)
-        for path in sorted(folder.iterdir())
-        if path.is_file()
-        and path.suffix.lower() in PROMPT_SUFFIXES
-        and not path.name.startswith((".", "_"))
-        and path.stem.lower() != "readme"
-    ]

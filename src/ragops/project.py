@@ -65,13 +65,15 @@ class Project:
             self.connector_for(source_name)
         prompts = self.config.prompts_path
         for index_name, index in self.config.indexes.items():
-            if index.prompt is not None and not any(
-                (prompts / f"{index.prompt}{suffix}").is_file() for suffix in (".txt", ".md")
-            ):
-                raise ConfigError(
-                    f"indexes.{index_name}.prompt = {index.prompt!r}: no file {index.prompt}.txt "
-                    f"or {index.prompt}.md in {prompts}; add the template or fix the name"
-                )
+            if index.prompt is not None:
+                from ragops.prompts import PROMPT_SUFFIXES, prompt_files
+
+                if index.prompt not in prompt_files(prompts):
+                    files = " or ".join(f"{index.prompt}{suffix}" for suffix in PROMPT_SUFFIXES)
+                    raise ConfigError(
+                        f"indexes.{index_name}.prompt = {index.prompt!r}: no file {files} in "
+                        f"{prompts}; add the template or fix the name"
+                    )
             for eval_set in index.evals:
                 path = self.config.eval_path(eval_set)
                 if not path.is_file():

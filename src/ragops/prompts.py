@@ -80,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
 
 __all__ = [
+    "prompt_files",
     "LATEST",
     "PRODUCTION",
     "PROMPT_SUFFIXES",
@@ -438,6 +439,29 @@ def _placeholders(template: str, where: str, first_line: int = 1) -> list[tuple[
 # -- the registry --------------------------------------------------------------------------
 
 
+def prompt_files(prompts_dir: Path) -> dict[str, Path]:
+    """Prompt name → file, for the prompt files in the folder now (none if no folder)."""
+    if not prompts_dir.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for path in sorted(prompts_dir.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in PROMPT_SUFFIXES:
+            continue
+        if path.name.startswith((".", "_")) or path.stem.lower() == "readme":
+            continue
+        name = path.stem
+        if not re.match(_NAME_PATTERN, name):
+            raise ConfigError(
+                f"{path}: {name!r} is not a valid prompt name ({_NAME_FIX}); rename the file"
+            )
+        if name in found:
+            raise ConfigError(
+                f"{found[name]} and {path} both define prompt {name!r}; keep one of them"
+            )
+        found[name] = path
+    return found
+
+
 class PromptRegistry:
     """Prompt files of a folder, registered as versions in the catalog, with aliases.
 
@@ -458,25 +482,7 @@ class PromptRegistry:
 
     def files(self) -> dict[str, Path]:
         """Prompt name → file, for the prompt files in the folder now (none if no folder)."""
-        if not self.prompts_dir.is_dir():
-            return {}
-        found: dict[str, Path] = {}
-        for path in sorted(self.prompts_dir.iterdir()):
-            if not path.is_file() or path.suffix.lower() not in PROMPT_SUFFIXES:
-                continue
-            if path.name.startswith((".", "_")) or path.stem.lower() == "readme":
-                continue
-            name = path.stem
-            if not re.match(_NAME_PATTERN, name):
-                raise ConfigError(
-                    f"{path}: {name!r} is not a valid prompt name ({_NAME_FIX}); rename the file"
-                )
-            if name in found:
-                raise ConfigError(
-                    f"{found[name]} and {path} both define prompt {name!r}; keep one of them"
-                )
-            found[name] = path
-        return found
+        return prompt_files(self.prompts_dir)
 
     def scan(self) -> list[PromptVersion]:
         """Register the current content of every prompt file; returns the new versions.
