@@ -1,5 +1,5 @@
 """Built-in ragops connectors, one folder each (``connectors/<name>/__init__.py``).
 
 A project's own connectors live in its ``connectors/`` folder with the same layout; see
-``ragops.connectors`` for the SDK and ``docs/connectors.md`` for a walk-through.
+``ragops.sources`` for the SDK and ``docs/connectors.md`` for a walk-through.
 """

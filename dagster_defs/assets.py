@@ -1,8 +1,9 @@
-"""Asset factories: one function per kind of asset, called by ``definitions.py``.
+"""Asset factories: one per step of ``ragops.pipeline``, called by ``definitions.py``.
 
-Every asset is a thin step over the ragops library (sync, eval, promote): it opens the project,
-calls the library, closes the project and reports what happened as metadata. No retrieval or
-sync logic lives here.
+Every asset is a thin face over one pipeline step: it opens the project, calls the step with
+exactly what its upstream step produced (read from the upstream materialization of this run,
+or the newest one when the upstream did not run in it), and reports the result as metadata.
+No sync, eval or promotion logic lives here.
 
 Keys read as lineage::
 
@@ -17,15 +18,18 @@ from typing import Any
 
 import dagster as dg
 
+from dagster_defs.handoff import candidate_from, upstream_metadata
 from dagster_defs.resources import RagopsResource
 
 __all__ = [
     "SOURCES_GROUP",
     "chunks_asset",
+    "documents_key",
     "environments_of",
     "eval_asset",
     "gates_check",
     "index_group",
+    "index_key",
     "index_version_asset",
     "production_asset",
     "source_documents_asset",
@@ -54,8 +58,10 @@ def _number(value: int | None) -> dg.MetadataValue:  # type: ignore[type-arg]
 
 def environments_of(project: Any, index: str) -> dict[str, int]:
     """Environment → version of ``index`` from the catalog, e.g. ``{"production": 3}``."""
-    pointers = project.catalog.environments(index)
-    return {name: pointers[name].version for name in sorted(pointers)}
+    from ragops.catalog import INDEX
+
+    pointers = project.catalog.pointers.of_subject(INDEX, index)
+    return {name: pointer.version for name, pointer in pointers.items()}
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -72,21 +78,19 @@ def source_documents_asset(source: str, connector: str) -> dg.AssetsDefinition:
         ),
     )
     def _documents(ragops: RagopsResource) -> dg.MaterializeResult:
-        listing: dict[str, tuple[str, Any]] = {}
+        from ragops.versions.plan import list_sources
+
         with ragops.open() as project:
-            connector_, options = project.connector_for(source)
-            for document in connector_.iter_documents(source, options, project.root):
-                size = document.metadata.get("bytes")  # reported by the filesystem connector
-                listing.setdefault(document.doc_id, (document.version, size))  # first one wins
+            listed = list_sources(project, [source])
         digest = hashlib.sha256()
-        for doc_id, (marker, _size) in sorted(listing.items()):
-            digest.update(f"{doc_id}\0{marker}\n".encode())
-        sizes = [size for _marker, size in listing.values() if isinstance(size, int)]
+        for item in sorted(listed, key=lambda i: i.document.doc_id):
+            digest.update(f"{item.document.doc_id}\0{item.document.version}\n".encode())
+        sizes = [item.document.size for item in listed if item.document.size is not None]
         metadata: dict[str, Any] = {
-            "documents": dg.MetadataValue.int(len(listing)),
+            "documents": dg.MetadataValue.int(len(listed)),
             "connector": connector,
         }
-        if len(sizes) == len(listing):  # only when the connector reports every size
+        if len(sizes) == len(listed):  # only when the connector reports every size
             metadata["bytes"] = dg.MetadataValue.int(sum(sizes))
         return dg.MaterializeResult(
             metadata=metadata, data_version=dg.DataVersion(digest.hexdigest()[:16])
@@ -105,23 +109,21 @@ def chunks_asset(index: str, sources: list[str]) -> dg.AssetsDefinition:
         group_name=index_group(index),
         kinds={"parquet"},
         description=(
-            f"Parsed and chunked changes of index `{index}`: lists its sources, diffs them "
-            "against the catalog and parses and chunks only new or changed documents, staged "
-            "on disk (Parquet) for the index_version step. What `ragops sync` does before "
-            "embedding."
+            f"Parsed and chunked changes of index `{index}` (pipeline step `stage`): lists its "
+            "sources, diffs them against the catalog and parses and chunks only new or changed "
+            "documents, staged on disk (Parquet) for the index_version step."
         ),
     )
     def _chunks(ragops: RagopsResource) -> dg.MaterializeResult:
-        from ragops.staging import staging_dir, write_staged
-        from ragops.sync import stage_index
+        from ragops import pipeline
+        from ragops.versions.staged import staging_dir, write_staged
 
         with ragops.open() as project:
-            staged = stage_index(project, index)
+            staged = pipeline.stage(project, index)
             folder = staging_dir(project.config.data_path, index)
             write_staged(folder, staged)
-        counts = staged.counts()
         metadata: dict[str, Any] = {
-            name: dg.MetadataValue.int(value) for name, value in counts.items()
+            name: dg.MetadataValue.int(value) for name, value in staged.counts().items()
         }
         metadata["parse_seconds"] = dg.MetadataValue.float(round(staged.seconds, 3))
         metadata["staging"] = dg.MetadataValue.path(str(folder))
@@ -137,22 +139,23 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
         group_name=index_group(index),
         kinds={"qdrant"},
         description=(
-            f"The newest immutable version of index `{index}`: embeds the staged chunks, writes "
-            "them to Qdrant and commits a new version when anything changed (no change: no new "
-            "version, nothing embedded). Stale staging is ignored and the sync starts afresh."
+            f"The newest immutable version of index `{index}` (pipeline step `build`): embeds "
+            "the staged chunks, writes them to Qdrant, commits a new version when anything "
+            "changed and applies retention. Stale staging is ignored and the sync starts afresh."
         ),
     )
     def _index_version(ragops: RagopsResource) -> dg.MaterializeResult:
-        from ragops.staging import clear_staged, read_staged, staging_dir
-        from ragops.sync import sync_index
+        from ragops import pipeline
+        from ragops.versions.staged import clear_staged, read_staged, staging_dir
 
         with ragops.open() as project:
             folder = staging_dir(project.config.data_path, index)
-            result = sync_index(project, index, staged=read_staged(folder))
+            built = pipeline.build(project, index, staged=read_staged(folder))
             clear_staged(folder)
             environments = environments_of(project, index)
-        data = result.to_dict()
-        docs = data["documents"]
+        result = built.sync
+        assert result is not None
+        docs = result.to_dict()["documents"]
         metadata: dict[str, Any] = {
             "version": _number(result.version),
             "created_version": dg.MetadataValue.bool(result.created_version),
@@ -167,8 +170,8 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             "embedded": dg.MetadataValue.int(result.embedded),
             "points_written": dg.MetadataValue.int(result.points_written),
             "points_closed": dg.MetadataValue.int(result.points_closed),
-            "seconds": dg.MetadataValue.float(data["seconds"]),
-            # Which version each environment serves, next to the version just built.
+            "pruned_versions": dg.MetadataValue.json(result.pruned_versions),
+            "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
             "environments": dg.MetadataValue.json(environments),
         }
         if result.quarantined:
@@ -182,7 +185,8 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
 def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
     from dagster_defs.automation import on_new_data_versions, prompt_key
 
-    deps = [index_key(index, "index_version")] + ([prompt_key(prompt)] if prompt else [])
+    upstream = index_key(index, "index_version")
+    deps = [upstream] + ([prompt_key(prompt)] if prompt else [])
 
     @dg.asset(
         key=index_key(index, "eval"),
@@ -190,89 +194,88 @@ def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
         automation_condition=on_new_data_versions(),
         group_name=index_group(index),
         description=(
-            f"Retrieval evals of index `{index}`: runs its eval sets on the newest version and "
-            "stores the scores in the catalog (what `ragops eval` does). Scores are numeric "
-            "metadata `<eval set>/<metric>`, plotted over time. The blocking check `gates_pass` "
-            "checks the index's gates against them."
+            f"Evals of index `{index}` (pipeline step `evaluate`): the version index_version "
+            "built, with the candidate prompt version (the prompt file as it is now), on every "
+            "eval set; stored evals of the same evidence are reused. Scores are metadata "
+            "`<eval set>/<metric>`. The blocking check `gates_pass` reads them."
         ),
     )
-    def _eval(ragops: RagopsResource) -> dg.MaterializeResult:
-        from ragops.evaluation import evaluate_index
+    def _eval(context: dg.AssetExecutionContext, ragops: RagopsResource) -> dg.MaterializeResult:
+        from ragops import pipeline
 
+        built_version = upstream_metadata(context, upstream).get("version")
+        if not isinstance(built_version, int):
+            return dg.MaterializeResult(
+                metadata={"note": "skipped: the index has no version yet (no document indexed)"}
+            )
         with ragops.open() as project:
-            latest = project.catalog.latest_version(index)
-            if latest is None:
-                return dg.MaterializeResult(
-                    metadata={"note": "skipped: the index has no version yet (no document indexed)"}
-                )
-            if not project.config.index(index).evals:
-                return dg.MaterializeResult(
-                    metadata={
-                        "version": latest.number,
-                        "note": (
-                            f"skipped: index {index!r} has no eval sets (indexes.{index}.evals)"
-                        ),
-                    }
-                )
-            # The candidate prompt (its newest version) is evaluated; the production step
-            # promotes it with the index version once the gates pass.
-            candidate = "latest" if project.config.index(index).prompt else None
-            runs = evaluate_index(project, index, version=latest.number, prompt_ref=candidate)
-        prompt = runs[0].prompt if runs else None
+            candidate = pipeline.evaluate(project, pipeline.Built(index, built_version))
         metadata: dict[str, Any] = {
-            "version": dg.MetadataValue.int(latest.number),
-            "prompt": prompt.ref if prompt is not None else "none",
+            "version": dg.MetadataValue.int(candidate.version),
+            "prompt": candidate.prompt_name or "none",
+            "prompt_sha256": candidate.prompt_sha256 or "",
         }
-        for run in runs:
+        for run in candidate.runs:
             report = run.report
             for metric, value in report.metrics.items():
                 if isinstance(value, int | float):
-                    metadata[f"{run.dataset}/{metric}"] = dg.MetadataValue.float(float(value))
+                    metadata[f"{run.dataset}/{metric}"] = dg.MetadataValue.float(round(value, 4))
             metadata[f"{run.dataset}/questions"] = dg.MetadataValue.int(len(report.samples))
+            metadata[f"{run.dataset}/eval_id"] = _number(run.eval_id)
             if report.skipped:
                 metadata[f"{run.dataset}/skipped"] = dg.MetadataValue.json(dict(report.skipped))
             if run.usage:
                 metadata[f"{run.dataset}/llm_usage"] = dg.MetadataValue.json(run.usage)
-        data_version = f"v{latest.number}-" + (prompt.short_id if prompt is not None else "none")
-        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(data_version))
+        short = (candidate.prompt_sha256 or "none")[:12]
+        return dg.MaterializeResult(
+            metadata=metadata, data_version=dg.DataVersion(f"v{candidate.version}-{short}")
+        )
 
     return _eval
 
 
 def gates_check(index: str) -> dg.AssetChecksDefinition:
+    evaluated = index_key(index, "eval")
+
     @dg.asset_check(
-        asset=index_key(index, "eval"),
+        asset=evaluated,
         name="gates_pass",
         blocking=True,
         description=(
-            f"The gates of index `{index}` (indexes.{index}.gates in ragops.yaml) hold for its "
-            "newest version. Blocking: when a gate fails, the production step does not run."
+            f"The gates of index `{index}` (indexes.{index}.gates in ragops.yaml) hold, on every "
+            "eval set they apply to, for the exact version and prompt version the eval step "
+            "evaluated (pipeline step `gate`). Blocking: when one fails, production does not run."
         ),
     )
-    def _gates_pass(ragops: RagopsResource) -> dg.AssetCheckResult:
-        from ragops.lifecycle import check_gates
+    def _gates_pass(
+        context: dg.AssetCheckExecutionContext, ragops: RagopsResource
+    ) -> dg.AssetCheckResult:
+        from ragops import pipeline
 
+        candidate = candidate_from(index, upstream_metadata(context, evaluated))
+        if candidate is None:
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="nothing was evaluated (the index has no version yet): nothing to gate",
+            )
         with ragops.open() as project:
-            latest = project.catalog.latest_version(index)
-            if latest is None:
-                # Nothing to promote; a warning does not block (the production step notes it).
-                return dg.AssetCheckResult(
-                    passed=False,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    description="the index has no version yet: nothing to gate",
-                )
-            results = check_gates(project, index, latest.number)
-        metadata: dict[str, Any] = {"version": dg.MetadataValue.int(latest.number)}
-        metadata.update({r.gate: dg.MetadataValue.text(r.detail) for r in results})
-        failing = [r for r in results if not r.passed]
-        if not results:
+            verdict = pipeline.gate(project, candidate)
+        metadata: dict[str, Any] = {"version": dg.MetadataValue.int(candidate.version)}
+        for result in verdict.gates:
+            metadata[f"{result.eval_set}: {result.gate}"] = dg.MetadataValue.text(result.detail)
+        failing = [r for r in verdict.gates if not r.passed]
+        if not verdict.gates:
             description = "no gates configured: every version may be promoted"
         elif failing:
             description = (
-                f"{len(failing)} of {len(results)} gate(s) fail on version {latest.number}"
+                f"{len(failing)} of {len(verdict.gates)} gate check(s) fail on version "
+                f"{candidate.version}"
             )
         else:
-            description = f"all {len(results)} gate(s) pass on version {latest.number}"
+            description = (
+                f"all {len(verdict.gates)} gate check(s) pass on version {candidate.version}"
+            )
         return dg.AssetCheckResult(passed=not failing, metadata=metadata, description=description)
 
     return _gates_pass
@@ -281,88 +284,66 @@ def gates_check(index: str) -> dg.AssetChecksDefinition:
 def production_asset(index: str) -> dg.AssetsDefinition:
     from dagster_defs.automation import on_new_data_versions
 
+    evaluated = index_key(index, "eval")
+
     @dg.asset(
         key=index_key(index, PRODUCTION),
-        deps=[index_key(index, "eval")],
+        deps=[evaluated],
         automation_condition=on_new_data_versions(),
         group_name=index_group(index),
         description=(
-            f"The promotion step of index `{index}`: points the `production` environment at the "
-            "newest version when it is not there already. Runs only after the blocking check "
-            "`gates_pass` passed, and the promotion itself checks the gates again (what "
-            "`ragops promote` does); moving a pointer copies and re-embeds nothing."
+            f"The promotion step of index `{index}` (pipeline step `release`): promotes exactly "
+            "the version and prompt version the eval step evaluated to each environment of "
+            f"indexes.{index}.auto_promote. Runs only after the blocking check `gates_pass` "
+            "passed; the promotion checks the gates again under the index's lease."
         ),
     )
-    def _production(ragops: RagopsResource) -> dg.MaterializeResult:
+    def _production(
+        context: dg.AssetExecutionContext, ragops: RagopsResource
+    ) -> dg.MaterializeResult:
+        from ragops import pipeline
+        from ragops._faults import checkpoint
         from ragops.errors import PromotionError
-        from ragops.lifecycle import check_gates, promote
 
+        candidate = candidate_from(index, upstream_metadata(context, evaluated))
+        checkpoint("before_release")
         with ragops.open() as project:
-            latest = project.catalog.latest_version(index)
-            pointer = project.catalog.environments(index).get(PRODUCTION)
-            previous = pointer.version if pointer is not None else None
-            if latest is None:
+            if candidate is None:
                 return dg.MaterializeResult(
                     metadata={
-                        "version": _number(previous),
-                        "previous_version": _number(previous),
                         "promoted": False,
                         "environments": dg.MetadataValue.json(environments_of(project, index)),
                         "note": "nothing to promote: the index has no version yet",
                     }
                 )
-            if previous == latest.number:
-                gates = [r.to_dict() for r in check_gates(project, index, latest.number)]
-                prompt = _promote_prompt(project, index)
-                return dg.MaterializeResult(
-                    metadata={
-                        "version": latest.number,
-                        "previous_version": previous,
-                        "promoted": False,
-                        "gates": dg.MetadataValue.json(gates),
-                        "environments": dg.MetadataValue.json(environments_of(project, index)),
-                        "note": f"production already at version {latest.number}",
-                        **prompt,
-                    },
-                    data_version=dg.DataVersion(f"v{latest.number}-{prompt['prompt']}"),
-                )
-            try:
-                entry = promote(project, index, latest.number, PRODUCTION)
-            except PromotionError as exc:
-                raise dg.Failure(description=str(exc)) from None
-            prompt = _promote_prompt(project, index)
+            promotions, refused = [], {}
+            for env in project.config.index(index).auto_promote:
+                try:
+                    promotions.append(
+                        pipeline.release(project, pipeline.gate(project, candidate, env))
+                    )
+                except PromotionError as exc:
+                    refused[env] = str(exc)
             environments = environments_of(project, index)
-        gates = entry.evidence.get("gates", [])
+        if refused:
+            raise dg.Failure(description="; ".join(f"{e}: {why}" for e, why in refused.items()))
+        moved = [p for p in promotions if p.moved]
+        note = (
+            ", ".join(f"promoted version {p.to_version} to {p.env}" for p in moved)
+            or f"already at version {candidate.version}"
+        )
         return dg.MaterializeResult(
             metadata={
-                "version": entry.to_version,
-                "previous_version": _number(entry.from_version),
-                "promoted": True,
-                "gates": dg.MetadataValue.json(gates),
+                "version": candidate.version,
+                "prompt_sha256": candidate.prompt_sha256 or "",
+                "promoted": bool(moved),
+                "promotions": dg.MetadataValue.json([p.to_dict() for p in promotions]),
                 "environments": dg.MetadataValue.json(environments),
-                "note": f"promoted version {entry.to_version} to production",
-                **prompt,
+                "note": note,
             },
-            data_version=dg.DataVersion(f"v{entry.to_version}-{prompt['prompt']}"),
+            data_version=dg.DataVersion(
+                f"v{candidate.version}-{(candidate.prompt_sha256 or 'none')[:12]}"
+            ),
         )
 
     return _production
-
-
-def _promote_prompt(project: Any, index: str) -> dict[str, Any]:
-    """Point the index prompt's ``production`` alias at its newest (just evaluated) version.
-
-    Called by the production step after the gates passed; returns metadata.
-    """
-    name = project.config.index(index).prompt
-    if name is None:
-        return {"prompt": "none"}
-    from ragops.prompts import PromptRegistry
-
-    registry = PromptRegistry.for_project(project)
-    registry.scan()
-    latest = registry.get(name, "latest")
-    move = registry.promote(
-        name, latest.sha256, "production", reason="gates passed in the Dagster production step"
-    )
-    return {"prompt": latest.short_id, "prompt_promoted": move.action != "unchanged"}

@@ -62,7 +62,7 @@ def prompt_asset(name: str, path: Path) -> dg.SourceAsset:
         automation_condition=dg.AutomationCondition.cron_tick_passed("* * * * *"),
     )
     def _observe() -> dg.ObserveResult:
-        from ragops.prompts import content_sha256
+        from ragops.llm.prompt_files import content_sha256
 
         text = path.read_text(encoding="utf-8")
         digest = content_sha256(text)

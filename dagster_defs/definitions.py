@@ -29,7 +29,7 @@ from dagster_defs.assets import (
 from dagster_defs.automation import PROMPTS_GROUP, automation_sensor, prompt_asset
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
-from ragops.prompts import prompt_files
+from ragops.llm.prompt_files import prompt_files
 
 __all__ = ["MAIN_JOB", "SOURCES_SENSOR", "build_definitions"]
 

@@ -13,7 +13,7 @@ What it never does:
   single-process and a sync run holds it;
 * request a run while a listing fails: a missing folder must not look like deleted documents;
 * request a run while another run is queued or in progress, or while a sync holds the index's
-  sync lock (``ragops sync`` in a terminal): it waits, leaving its cursor where it was.
+  lease (``ragops sync`` in a terminal): it waits, leaving its cursor where it was.
 
 It also records, as an observation of ``I/production``, the version each environment points at
 whenever that changes outside a run (``ragops promote`` / ``ragops rollback`` in a terminal).
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,21 +73,20 @@ class _Listing:
 
 
 def _list_sources(project: Any, sources: Iterable[str]) -> _Listing:
-    """Every document of ``sources`` as a sync lists it (the first of a repeated id wins)."""
-    markers: dict[tuple[str, str], str] = {}
-    for source in sources:
-        connector, options = project.connector_for(source)
-        for document in connector.iter_documents(source, options, project.root):
-            markers.setdefault((source, document.doc_id), document.version)
-    return _Listing(markers)
+    """Every document of ``sources`` exactly as a sync lists it (same checks)."""
+    from ragops.versions.plan import list_sources
+
+    return _Listing(
+        {item.key: item.document.version for item in list_sources(project, list(sources))}
+    )
 
 
 def _built_from(project: Any, index: str) -> tuple[int | None, dict[tuple[str, str], str]]:
     """The newest version of ``index`` and the version markers it was built from."""
-    latest = project.catalog.latest_version(index)
+    latest = project.catalog.versions.latest(index)
     if latest is None:
         return None, {}
-    known = project.catalog.documents(latest.generation_id)
+    known = project.catalog.documents.states(latest.generation_id)
     return latest.number, {key: state.version_marker for key, state in known.items()}
 
 
@@ -101,18 +98,13 @@ def _difference(listing: _Listing, built: Mapping[tuple[str, str], str]) -> str:
 
 
 def _live_sync_holder(project: Any, index: str) -> str | None:
-    """Who holds the index's sync lock, unless it is a process on this host that is gone."""
-    holder = project.catalog.lock_holder(index)
-    if holder is None:
-        return None
-    if holder.get("host") == socket.gethostname():
-        try:
-            os.kill(int(holder["pid"]), 0)
-        except ProcessLookupError:
-            return None  # a dead sync's lock: the next sync takes it over
-        except PermissionError:
-            pass
-    return str(holder.get("holder"))
+    """Who holds the index's lease, unless it expired or its process is provably gone."""
+    from ragops.catalog import index_lease
+
+    holder = project.catalog.leases.holder(index_lease(index))
+    if holder is None or not project.catalog.leases.is_live(holder):
+        return None  # free, or taken over by the next sync
+    return holder.describe()
 
 
 # -- cursor ------------------------------------------------------------------------------------
@@ -212,7 +204,7 @@ def sources_sensor(
                 holder = _live_sync_holder(project, index)
                 if holder is not None:
                     notes.append(
-                        f"index {index!r}: sources changed but a sync holds its lock ({holder}); "
+                        f"index {index!r}: sources changed but {holder} holds its lock; "
                         "checking again after it"
                     )
                     continue

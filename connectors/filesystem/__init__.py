@@ -7,7 +7,7 @@ import mimetypes
 from collections.abc import Iterator
 from pathlib import Path
 
-from ragops.connectors import SourceDocument, connector
+from ragops.sources import SourceDocument, connector
 from ragops.errors import ConnectorError
 
 DEFAULT_EXCLUDE = [".*", "**/.*", "**/.*/**", "**/__pycache__/**"]
@@ -30,6 +30,8 @@ def filesystem(
 
     The document id is the path relative to ``root`` (POSIX separators); the version marker
     is the modification time in nanoseconds plus the size, so an untouched file is never read.
+    Metadata: ``path`` and ``extension`` (nothing that changes when the content does, so an
+    edit rewrites only the chunks whose text changed).
     """
     base = Path(root).expanduser()
     if not base.is_absolute() and project_dir is not None:
@@ -51,7 +53,8 @@ def filesystem(
             filename=path.name,
             load=path.read_bytes,
             mime_type=mimetypes.guess_type(path.name)[0],
-            metadata={"path": relative, "extension": path.suffix.lower(), "bytes": stat.st_size},
+            metadata={"path": relative, "extension": path.suffix.lower()},
+            size=stat.st_size,
         )
 
 

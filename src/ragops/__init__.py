@@ -2,36 +2,53 @@
 
 The public surface is small; everything else lives in modules you import explicitly::
 
-    from ragops import Retriever
-    hits = Retriever.open("docs", config="ragops.yaml").search("how do I roll back?", k=5)
+    import ragops
+
+    with ragops.Project.open("ragops.yaml") as project:
+        ragops.sync(project)                          # build a new version of each index
+        ragops.evaluate(project, "docs")              # score the newest version, store evidence
+        ragops.promote(project, "docs", 2)            # gates apply; atomic, audited
+        ragops.rollback(project, "docs")
+        summary = ragops.run(project)                 # the main job: all of the above
+
+    hits = ragops.Retriever.open("docs", config="ragops.yaml").search("how do I roll back?")
+
+Importing ragops changes nothing in the process (no environment variables, no logging
+setup) and loads no model, parser or Dagster. The step-by-step pipeline the CLI and Dagster
+share is :mod:`ragops.pipeline`.
 """
 
 from __future__ import annotations
 
-from ragops import _offline
-
-_offline.configure()
-
-from ragops.config import ProjectConfig, load_config  # noqa: E402
-from ragops.connectors import SourceDocument, connector  # noqa: E402
-from ragops.errors import (  # noqa: E402
+from ragops.config import ProjectConfig, load_config
+from ragops.environments.promotion import Promotion, promote, rollback
+from ragops.errors import (
     CatalogError,
     ConfigError,
     ConnectorError,
     EmbeddingError,
     EvalError,
+    IndexLockedError,
     IndexNotFoundError,
+    LeaseLostError,
+    LLMError,
     ParseError,
+    ParserSetupError,
     PromotionError,
+    PromptRenderError,
     RagopsError,
     StoreError,
     StoreLockedError,
-    SyncInProgressError,
 )
-from ragops.project import Project  # noqa: E402
-from ragops.retriever import Hit, Retriever  # noqa: E402
+from ragops.evals.evaluate import EvalRun
+from ragops.evals.evaluate import evaluate_index as evaluate
+from ragops.hits import Hit
+from ragops.pipeline import RunSummary, run, sync
+from ragops.project import Project
+from ragops.retriever import Retriever
+from ragops.sources import SourceDocument, connector
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CatalogError",
@@ -39,19 +56,31 @@ __all__ = [
     "ConnectorError",
     "EmbeddingError",
     "EvalError",
+    "EvalRun",
     "Hit",
+    "IndexLockedError",
     "IndexNotFoundError",
+    "LLMError",
+    "LeaseLostError",
     "ParseError",
+    "ParserSetupError",
     "Project",
     "ProjectConfig",
+    "Promotion",
     "PromotionError",
+    "PromptRenderError",
     "RagopsError",
     "Retriever",
+    "RunSummary",
     "SourceDocument",
     "StoreError",
     "StoreLockedError",
-    "SyncInProgressError",
     "__version__",
     "connector",
+    "evaluate",
     "load_config",
+    "promote",
+    "rollback",
+    "run",
+    "sync",
 ]

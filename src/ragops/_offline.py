@@ -1,16 +1,20 @@
-"""Keep every dependency offline and quiet: no hub downloads, no telemetry.
+"""Offline and no-telemetry defaults for the processes ragops starts (``ragops ui`` starts
+``dagster dev``, its webserver, daemon and run workers).
 
-Called once, before any model or parser is loaded. Values a user set explicitly are kept.
+Nothing here touches the current process: :func:`offline_environment` returns the variables
+to give a child, with any value the user set kept. Where ragops itself loads a model or a
+parser, it passes the equivalent options directly (see ragops.vectors, ragops.documents).
 """
 
 from __future__ import annotations
 
-import os
+import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["configure"]
+__all__ = ["OFFLINE_DEFAULTS", "offline_environment"]
 
-_DEFAULTS = {
+OFFLINE_DEFAULTS = {
     # Hugging Face: load models from disk only (a hub name would otherwise retry for ~70 s)
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -24,27 +28,19 @@ _DEFAULTS = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 
-_configured = False
 
-
-def configure() -> None:
-    """Set offline and no-telemetry environment defaults (idempotent)."""
-    global _configured
-    if _configured:
-        return
-    for key, value in _DEFAULTS.items():
-        os.environ.setdefault(key, value)
+def offline_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` (e.g. ``os.environ``) plus the offline defaults it does not set."""
+    env = {**OFFLINE_DEFAULTS, **base}
     cache = _tiktoken_cache()
     if cache is not None:
         # ragas calls tiktoken, which downloads encodings unless they are cached; LlamaIndex
         # ships the cache files.
-        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
-    _configured = True
+        env.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
+    return env
 
 
 def _tiktoken_cache() -> Path | None:
-    import importlib.util
-
     spec = importlib.util.find_spec("llama_index.core")
     if spec is None or not spec.submodule_search_locations:
         return None

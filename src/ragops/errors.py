@@ -4,17 +4,20 @@ Every error says what went wrong, where, and how to fix it::
 
     RagopsError
     ├── ConfigError            ragops.yaml is invalid (names the key, the value and the fix)
-    ├── ConnectorError         a source could not be listed or read
+    ├── ConnectorError         a source could not be listed or read (nothing is deleted)
     ├── ParseError             one document could not be parsed (it gets quarantined)
     ├── ParserSetupError       the parser cannot run here at all (the sync stops)
     ├── EmbeddingError         the embedding model could not be loaded or run
     ├── StoreError             the vector store failed
     │   └── StoreLockedError   the embedded store is held by another process
-    ├── CatalogError           the catalog database failed or is inconsistent
-    ├── IndexNotFoundError     no such index / version / environment
-    ├── SyncInProgressError    another sync of the same index holds the lock
+    ├── CatalogError           the catalog database failed, is inconsistent or too new
+    ├── IndexNotFoundError     no such index / version / environment / prompt
+    ├── IndexLockedError       another operation holds the index's lock (names holder and age)
+    │   └── LeaseLostError     this operation's lock expired and was taken over: it stopped
     ├── PromotionError         a promotion or rollback was refused
-    └── EvalError              an eval set is invalid or an eval failed
+    ├── EvalError              an eval set is invalid or an eval could not run
+    ├── LLMError               a chat endpoint failed (ragops.llm)
+    └── PromptRenderError      a prompt was rendered with the wrong variables (ragops.llm)
 """
 
 from __future__ import annotations
@@ -25,14 +28,17 @@ __all__ = [
     "ConnectorError",
     "EmbeddingError",
     "EvalError",
+    "IndexLockedError",
     "IndexNotFoundError",
+    "LLMError",
+    "LeaseLostError",
     "ParseError",
     "ParserSetupError",
     "PromotionError",
+    "PromptRenderError",
     "RagopsError",
     "StoreError",
     "StoreLockedError",
-    "SyncInProgressError",
 ]
 
 
@@ -45,7 +51,7 @@ class ConfigError(RagopsError):
 
 
 class ConnectorError(RagopsError):
-    """A source could not be listed or read."""
+    """A source could not be listed or read. A sync that meets one deletes nothing."""
 
 
 class ParseError(RagopsError):
@@ -73,15 +79,32 @@ class StoreLockedError(StoreError):
 
 
 class CatalogError(RagopsError):
-    """The catalog database failed or holds inconsistent state."""
+    """The catalog database failed, holds inconsistent state, or was made by a newer ragops."""
 
 
 class IndexNotFoundError(RagopsError):
-    """The named index, version or environment does not exist."""
+    """The named index, version, environment or prompt does not exist."""
 
 
-class SyncInProgressError(RagopsError):
-    """Another sync of the same index is running."""
+class IndexLockedError(RagopsError):
+    """Another sync, promotion, rollback or retention run holds the index's lock.
+
+    ``holder`` describes it (process, host, command) and ``age_seconds`` says how long it has
+    held the lock; a holder that stops renewing its lease loses it after
+    ``catalog.lease_seconds``.
+    """
+
+    def __init__(self, message: str, *, holder: str = "", age_seconds: float = 0.0) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.age_seconds = age_seconds
+
+
+class LeaseLostError(IndexLockedError):
+    """This process's lock on an index expired and another process took it over.
+
+    The operation stopped before committing anything; run it again.
+    """
 
 
 class PromotionError(RagopsError):
@@ -89,4 +112,25 @@ class PromotionError(RagopsError):
 
 
 class EvalError(RagopsError):
-    """An eval set is invalid or an evaluation could not run."""
+    """An eval set is invalid or an evaluation could not run (nothing was stored)."""
+
+
+class LLMError(RagopsError):
+    """A chat endpoint failed: unreachable, timed out, refused the request or answered garbage.
+
+    ``kind`` is one of ``connection``, ``timeout``, ``auth``, ``not_found``, ``rate_limit``,
+    ``http``, ``malformed``; ``status`` is the HTTP status when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, kind: str = "error", url: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.url = url
+        self.status = status
+
+
+class PromptRenderError(RagopsError, ValueError):
+    """A prompt was rendered with missing or unexpected variables, or a value that does not fit
+    its placeholder's format."""

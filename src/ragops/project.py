@@ -1,30 +1,31 @@
 """A ragops project: its configuration and the components built from it, created lazily.
 
-This is the library's one assembly point. The CLI, the :class:`~ragops.Retriever` and the
-Dagster code location all go through it, so they agree on where the catalog, the vector
-store and the models are.
+This is the library's one assembly point. The pipeline, the :class:`~ragops.Retriever`, the
+CLI and the Dagster code location all go through it, so they agree on where the catalog, the
+vector store and the models are. It holds components, never steps: syncing, evaluating and
+promoting are functions that take a project (:mod:`ragops.pipeline`,
+:mod:`ragops.environments`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragops import _offline
 from ragops.config import ProjectConfig, load_config
-from ragops.connectors import Connector, get_connector
 from ragops.errors import ConfigError
+from ragops.sources import Connector, ConnectorRegistry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ragops.catalog import Catalog
-    from ragops.chunk import Chunker
-    from ragops.chunk_store import ChunkStore
-    from ragops.embed import Embedder
-    from ragops.embed_cache import EmbeddingCache
-    from ragops.spec import IndexSpec
+    from ragops.catalog import Catalog, Lease, LeaseInfo
+    from ragops.chunks import Chunker
     from ragops.store import VectorStore
-    from ragops.sync import SyncProgress, SyncResult
+    from ragops.vectors import Embedder, EmbeddingCache
+    from ragops.versions.chunk_store import ChunkStore
+    from ragops.versions.spec import IndexSpec
 
 __all__ = ["Project"]
 
@@ -36,9 +37,10 @@ class Project:
     """
 
     def __init__(self, config: ProjectConfig) -> None:
-        _offline.configure()
         self.config = config
+        self.connectors = ConnectorRegistry(config.root)
         self._catalog: Catalog | None = None
+        self._project_id: str | None = None
         self._store: VectorStore | None = None
         self._embedders: dict[str, Embedder] = {}
         self._embedding_caches: dict[str, EmbeddingCache] = {}
@@ -61,26 +63,26 @@ class Project:
         return self.config.root
 
     def validate(self) -> None:
+        """Check what the configuration refers to: connectors and options, prompts, eval sets."""
         for source_name in self.config.sources:
             self.connector_for(source_name)
+        from ragops.llm.prompt_files import PROMPT_SUFFIXES, prompt_files
+
         prompts = self.config.prompts_path
         for index_name, index in self.config.indexes.items():
-            if index.prompt is not None:
-                from ragops.prompts import PROMPT_SUFFIXES, prompt_files
-
-                if index.prompt not in prompt_files(prompts):
-                    files = " or ".join(f"{index.prompt}{suffix}" for suffix in PROMPT_SUFFIXES)
-                    raise ConfigError(
-                        f"indexes.{index_name}.prompt = {index.prompt!r}: no file {files} in "
-                        f"{prompts}; add the template or fix the name"
-                    )
+            if index.prompt is not None and index.prompt not in prompt_files(prompts):
+                files = " or ".join(f"{index.prompt}{suffix}" for suffix in PROMPT_SUFFIXES)
+                raise ConfigError(
+                    f"indexes.{index_name}.prompt = {index.prompt!r}: no file {files} in "
+                    f"{prompts}; add the template or fix the name"
+                )
             for eval_set in index.evals:
                 path = self.config.eval_path(eval_set)
                 if not path.is_file():
                     raise ConfigError(
                         f"indexes.{index_name}.evals.{eval_set.name}.path = "
-                        f"{str(eval_set.path)!r}: "
-                        f"no file at {path}; fix the path (relative to the folder of ragops.yaml)"
+                        f"{str(eval_set.path)!r}: no file at {path}; fix the path (relative to "
+                        "the folder of ragops.yaml)"
                     )
 
     # -- components --------------------------------------------------------------------------
@@ -91,8 +93,23 @@ class Project:
             if self._catalog is None:
                 from ragops.catalog import Catalog
 
-                self._catalog = Catalog(self.config.catalog_url())
+                catalog = Catalog(
+                    self.config.catalog_url(), lease_seconds=self.config.catalog.lease_seconds
+                )
+                try:
+                    self._project_id = catalog.identity.ensure(self.config.project)
+                except BaseException:
+                    catalog.close()
+                    raise
+                self._catalog = catalog
             return self._catalog
+
+    @property
+    def project_id(self) -> str:
+        """The project's stable id, recorded in its catalog (it names the collections)."""
+        self.catalog  # noqa: B018  (opening the catalog records or reads the id)
+        assert self._project_id is not None
+        return self._project_id
 
     @property
     def store(self) -> VectorStore:
@@ -109,7 +126,7 @@ class Project:
 
     def embedder(self, index_name: str) -> Embedder:
         """The embedder of an index (shared between indexes with the same model settings)."""
-        from ragops.embed import Embedder
+        from ragops.vectors import Embedder
 
         settings = self.config.embedding_for(index_name)
         key = settings.model_dump_json()
@@ -123,13 +140,13 @@ class Project:
     @property
     def chunk_store(self) -> ChunkStore:
         """Parquet deltas of every point written (rebuilds collections without re-embedding)."""
-        from ragops.chunk_store import ChunkStore
+        from ragops.versions.chunk_store import ChunkStore
 
         return ChunkStore(self.config.data_path / "chunks")
 
     def embedding_cache(self, index_name: str) -> EmbeddingCache:
         """The vectors the index's model already made, by text hash (shared across indexes)."""
-        from ragops.embed_cache import EmbeddingCache
+        from ragops.vectors import EmbeddingCache
 
         info = self.embedder(index_name).info
         with self._lock:
@@ -140,7 +157,7 @@ class Project:
             return self._embedding_caches[info.fingerprint]
 
     def chunker(self, index_name: str) -> Chunker:
-        from ragops.chunk import Chunker
+        from ragops.chunks import Chunker
 
         embedder = self.embedder(index_name)
         return Chunker(
@@ -148,14 +165,20 @@ class Project:
         )
 
     def index_spec(self, index_name: str) -> IndexSpec:
-        from ragops.parse import parser_id
-        from ragops.spec import IndexSpec
+        from ragops.documents import parser_id
+        from ragops.versions.spec import IndexSpec
 
         index = self.config.index(index_name)
+        parsing = self.config.parsing_for(index_name)
         embedder = self.embedder(index_name)
         return IndexSpec(
             index_name=index_name,
-            parser={"id": parser_id()},
+            parser={
+                "id": parser_id(
+                    pdf_strategy=parsing.pdf_strategy,
+                    text_classification=parsing.text_classification,
+                )
+            },
             chunker=self.chunker(index_name).settings(),
             embedding={"model": embedder.info.name, **embedder.info.fingerprint_fields()},
             distance=index.distance,
@@ -165,30 +188,45 @@ class Project:
     def connector_for(self, source_name: str) -> tuple[Connector, dict[str, Any]]:
         """The connector of a source and its validated options."""
         source = self.config.sources[source_name]
-        connector = get_connector(source.connector, self.root)
+        connector = self.connectors.get(source.connector)
         return connector, connector.validate_options(source_name, source.options)
 
-    # -- work --------------------------------------------------------------------------------
+    # -- names and locks ---------------------------------------------------------------------
 
-    def sync(
-        self, index_name: str | None = None, progress: SyncProgress | None = None
-    ) -> list[SyncResult]:
-        """Sync one index (or all, in configuration order) and return what each sync did."""
-        from ragops.janitor import collect_garbage
-        from ragops.sync import sync_index
+    def collection_name(self, index_name: str, fingerprint: str) -> str:
+        """The physical collection of one generation (scoped by the project id)."""
+        from ragops.versions.spec import collection_name
 
-        names = [index_name] if index_name else list(self.config.indexes)
-        for name in names:
-            self.config.index(name)
-        results = []
-        for name in names:
-            result = sync_index(self, name, progress)
-            keep = self.config.index(name).retention.keep_versions
-            live = [v for v in self.catalog.versions(name) if v.pruned_at is None]
-            if result.created_version and len(live) > keep:
-                result.pruned_versions = collect_garbage(self, name).pruned
-            results.append(result)
-        return results
+        return collection_name(self.project_id, index_name, fingerprint)
+
+    def alias_name(self, index_name: str) -> str:
+        """The Qdrant alias that follows an index's production generation: ``<project>.<index>``."""
+        return f"{self.config.project}.{index_name}"
+
+    def lease(
+        self,
+        index_name: str,
+        purpose: str,
+        *,
+        wait: float = 0.0,
+        on_wait: Callable[[LeaseInfo], None] | None = None,
+    ) -> Lease:
+        """Take the index's lease (see :mod:`ragops.catalog.leases`); release it when done."""
+        from ragops.catalog import index_lease
+
+        self.config.index(index_name)
+        return self.catalog.leases.acquire(
+            index_lease(index_name), purpose, wait=wait, on_wait=on_wait
+        )
+
+    @contextlib.contextmanager
+    def hold(self, index_name: str, purpose: str, lease: Lease | None = None) -> Iterator[Lease]:
+        """``lease`` when the caller holds it already, else the index's lease for the block."""
+        if lease is not None:
+            yield lease
+            return
+        with self.lease(index_name, purpose) as own:
+            yield own
 
     def close(self) -> None:
         with self._lock:

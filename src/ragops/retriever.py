@@ -13,48 +13,26 @@ so a promotion in between never mixes versions within one result list.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragops.catalog import INDEX
 from ragops.config import EmbeddingConfig, ProjectConfig
-from ragops.errors import RagopsError
+from ragops.errors import IndexNotFoundError, RagopsError
+from ragops.hits import Hit
+from ragops.project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
     from llama_index.core.retrievers import BaseRetriever
 
     from ragops.catalog import Generation
-    from ragops.embed import Embedder
-    from ragops.project import Project
+    from ragops.vectors import Embedder
 
 __all__ = ["Hit", "Retriever"]
 
 #: Payload fields that filters address directly; any other key means ``metadata.<key>``.
-TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source", "ordinal"})
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved chunk."""
-
-    text: str
-    score: float
-    doc_id: str
-    chunk_id: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    version: int = 0
-    source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "score": self.score,
-            "doc_id": self.doc_id,
-            "chunk_id": self.chunk_id,
-            "metadata": self.metadata,
-            "version": self.version,
-            "source": self.source,
-        }
+TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source"})
 
 
 @dataclass(frozen=True)
@@ -96,8 +74,6 @@ class Retriever:
 
         ``version`` pins an exact version; otherwise the environment ``env`` is followed.
         """
-        from ragops.project import Project
-
         return cls(Project.open(config), index, env=env, version=version, owns_project=True)
 
     # -- resolution --------------------------------------------------------------------------
@@ -105,12 +81,18 @@ class Retriever:
     def _target(self) -> _Target:
         catalog = self.project.catalog
         if self.pinned_version is not None:
-            info = catalog.version(self.index, self.pinned_version)
+            info = catalog.versions.get(self.index, self.pinned_version)
         else:
             assert self.env is not None
-            pointer = catalog.environment(self.index, self.env)
-            info = catalog.version(self.index, pointer.version)
-        return _Target(info.number, catalog.generation(info.generation_id))
+            pointer = catalog.pointers.get(INDEX, self.index, self.env)
+            if pointer is None:
+                raise IndexNotFoundError(
+                    f"index {self.index!r} has no {self.env!r} environment yet; promote a "
+                    f"version first: `ragops promote {self.index} VERSION --env {self.env}` "
+                    f"(or `ragops run`)"
+                )
+            info = catalog.versions.get(self.index, pointer.version)
+        return _Target(info.number, catalog.generations.get(info.generation_id))
 
     @property
     def version(self) -> int:
@@ -119,7 +101,7 @@ class Retriever:
 
     def _embedder(self, generation: Generation) -> Embedder:
         """The embedder that made the generation's vectors (its spec, not today's config)."""
-        from ragops.embed import Embedder
+        from ragops.vectors import Embedder
 
         cached = self._embedders.get(generation.fingerprint)
         if cached is not None:
@@ -210,7 +192,7 @@ class Retriever:
 
     def as_llama_index(self, k: int = 5, filters: Mapping[str, Any] | None = None) -> BaseRetriever:
         """This retriever as a LlamaIndex ``BaseRetriever`` (nodes carry ids and metadata)."""
-        from ragops._llama_index import RagopsLlamaRetriever
+        from ragops.integrations.llama_index import RagopsLlamaRetriever
 
         return RagopsLlamaRetriever(self, k=k, filters=filters)
 

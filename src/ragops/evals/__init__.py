@@ -6,7 +6,6 @@ first ragas metric computed.
 
 from __future__ import annotations
 
-from ragops.evals.dataset import EvalSample, load_eval_set, load_squad
 from ragops.evals.metrics import hit_rate_at_k, mrr, ndcg_at_k, precision_at_k, recall_at_k
 from ragops.evals.ragas_metrics import (
     RAGAS_METRIC_NAMES,
@@ -28,6 +27,7 @@ from ragops.evals.runner import (
     SearchFn,
     run_retrieval_eval,
 )
+from ragops.evals.sets import EvalSample, eval_set_sha256, load_eval_set, load_squad
 
 __all__ = [
     "LLM_METRICS",
@@ -41,6 +41,7 @@ __all__ = [
     "SampleResult",
     "SearchFn",
     "configure_ragas_env",
+    "eval_set_sha256",
     "hit_rate_at_k",
     "id_context_precision",
     "id_context_recall",

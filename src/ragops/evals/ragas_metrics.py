@@ -91,18 +91,12 @@ def tiktoken_cache_dir() -> str | None:
 
 
 def configure_ragas_env() -> None:
-    """Turn ragas telemetry off and keep tiktoken offline. Call before importing ragas.
+    """Turn ragas telemetry off and keep tiktoken offline. Called before ragas is imported
+    (ragas reads these at import; the first ragas metric computed calls it).
 
-    Applies ragops' offline defaults (:func:`ragops._offline.configure`), then makes sure of
-    ``RAGAS_DO_NOT_TRACK=true``, ``DO_NOT_TRACK=1`` and ``TIKTOKEN_CACHE_DIR`` = LlamaIndex's
-    bundled encodings. As everywhere in ragops, a value the user set explicitly is kept.
+    Sets ``RAGAS_DO_NOT_TRACK=true``, ``DO_NOT_TRACK=1`` and ``TIKTOKEN_CACHE_DIR`` =
+    LlamaIndex's bundled encodings; a value the user set explicitly is kept.
     """
-    try:
-        from ragops import _offline
-    except ImportError:  # pragma: no cover - _offline ships with ragops
-        pass
-    else:
-        _offline.configure()
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     cache = tiktoken_cache_dir()

@@ -18,15 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ragops.errors import EvalError
+from ragops.config.gates import JUDGED_METRICS, RANK_FAMILIES
+from ragops.errors import CatalogError, EvalError, IndexNotFoundError, StoreError
 from ragops.evals import metrics as m
-from ragops.evals.dataset import EvalSample
 from ragops.evals.ragas_metrics import (
     RAGAS_METRIC_NAMES,
     TEXT_METRICS,
     RagasInput,
     score_batch,
 )
+from ragops.evals.sets import EvalSample
 
 __all__ = [
     "LLM_METRICS",
@@ -38,7 +39,10 @@ __all__ = [
     "run_retrieval_eval",
 ]
 
-LLM_METRICS = ("faithfulness", "answer_relevancy", "llm_context_precision")
+LLM_METRICS = JUDGED_METRICS
+
+#: Failures of the whole search, not of one question: the eval stops (and stores nothing).
+_FATAL = (EvalError, StoreError, CatalogError, IndexNotFoundError)
 NO_JUDGE_REASON = "no judge LLM configured"
 
 
@@ -101,7 +105,7 @@ class EvalReport:
 def metric_names(ks: Sequence[int]) -> list[str]:
     """Every metric key a report can hold, in display order, for the given cutoffs."""
     names: list[str] = []
-    for family in ("recall", "precision", "hit_rate", "ndcg"):
+    for family in RANK_FAMILIES:
         names.extend(f"{family}@{k}" for k in ks)
     return [*names, "mrr", *RAGAS_METRIC_NAMES]
 
@@ -226,14 +230,14 @@ def _search_all(
             batch = _call_search(search, questions, k)
             hits.extend(batch)
             errors.extend([None] * len(batch))
-        except EvalError:
+        except _FATAL:
             raise
         except Exception:
             for question in questions:  # isolate the question(s) that fail
                 try:
                     hits.append(_call_search(search, [question], k)[0])
                     errors.append(None)
-                except EvalError:
+                except _FATAL:
                     raise
                 except Exception as exc:
                     hits.append([])

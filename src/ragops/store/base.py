@@ -71,6 +71,10 @@ class VectorStore(Protocol):
 
     def list_collections(self) -> list[str]: ...
 
+    def rename_collection(self, old: str, new: str) -> None:
+        """Give collection ``old`` the name ``new``, with its points and the aliases pointing
+        at it. Raises StoreError when ``old`` does not exist."""
+
     def upsert(self, name: str, points: Sequence[PointRecord]) -> None:
         """Insert or replace points by id. Durable when it returns."""
 
@@ -79,6 +83,13 @@ class VectorStore(Protocol):
 
     def delete(self, name: str, ids: Sequence[str]) -> None:
         """Delete points by id. Missing ids are ignored."""
+
+    def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
+        """Delete the points that live only between two versions: ``v_to <= closed_by`` and,
+        when ``after`` is given, ``v_from > after``. Returns how many were deleted.
+
+        Retention calls it for the versions it keeps: such points are invisible to all of them.
+        """
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
         """Undo a sync that died before committing version ``head + 1``.

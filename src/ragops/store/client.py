@@ -17,13 +17,14 @@ import contextlib
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from ragops.errors import StoreError, StoreLockedError
-from ragops.store import (
+from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.common import (
     DEFAULT_HNSW_EF,
     EXACT_SEARCH_BELOW,
     INDEXED_FIELDS,
@@ -35,7 +36,6 @@ from ragops.store import (
     normalize_filters,
     score_from_qdrant,
 )
-from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
 
 __all__ = ["ClientStore"]
 
@@ -282,6 +282,27 @@ class ClientStore:
         response = self._call("list collections", None, self._client.get_collections)
         return sorted(c.name for c in response.collections)
 
+    def rename_collection(self, old: str, new: str) -> None:
+        """Copy ``old`` into a new collection ``new`` (points, vectors, payload indexes, the
+        aliases pointing at it), then drop ``old``. Qdrant cannot rename in place; a copy
+        interrupted half way is finished by calling this again (``new`` is emptied first)."""
+        dimension, distance = self._require(old)
+        check_name(new)
+        self.drop_collection(new)
+        self.create_collection(new, dimension, cast(Distance, distance))
+        page: list[PointRecord] = []
+        for point in self.scroll(old, with_vectors=True):
+            page.append(point)
+            if len(page) >= _UPSERT_BATCH:
+                self.upsert(new, page)
+                page = []
+        self.upsert(new, page)
+        response = self._call("list aliases", None, self._client.get_aliases)
+        for desc in response.aliases:
+            if desc.collection_name == old:
+                self.set_alias(str(desc.alias_name), new)
+        self.drop_collection(old)
+
     # -- writes ---------------------------------------------------------------------------
 
     def upsert(self, name: str, points: Sequence[PointRecord]) -> None:
@@ -323,6 +344,25 @@ class ClientStore:
         point_ids: list[Any] = check_ids(ids)
         selector = qm.PointIdsList(points=point_ids)
         self._call("delete points", name, self._client.delete, name, selector, wait=True)
+
+    def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
+        """Delete points with ``v_to <= closed_by`` (and ``v_from > after``); count them."""
+        self._require(name)
+        must = [qm.FieldCondition(key="v_to", range=qm.Range(lte=closed_by))]
+        if after is not None:
+            must.append(qm.FieldCondition(key="v_from", range=qm.Range(gt=after)))
+        flt = qm.Filter(must=must)
+        found = self._count(name, flt)
+        if found:
+            self._call(
+                "delete closed points",
+                name,
+                self._client.delete,
+                name,
+                qm.FilterSelector(filter=flt),
+                wait=True,
+            )
+        return found
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
         """Delete points with ``v_from > head``, reopen points with ``head < v_to < OPEN``.

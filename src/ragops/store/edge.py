@@ -23,17 +23,11 @@ Vectors of cosine collections come back normalized (Qdrant stores them so).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import math
 import os
 import shutil
-import sys
-import tempfile
 import threading
-import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,7 +35,8 @@ from typing import Any, TypeVar
 import qdrant_edge as qe
 
 from ragops.errors import StoreError, StoreLockedError
-from ragops.store import (
+from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.common import (
     DEFAULT_HNSW_EF,
     EXACT_SEARCH_BELOW,
     INDEXED_FIELDS,
@@ -53,21 +48,15 @@ from ragops.store import (
     normalize_filters,
     score_from_qdrant,
 )
-from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.edge_files import LOCK_REMEDY, ProcessLock, read_aliases, write_aliases
 
 __all__ = ["EdgeStore", "edge_config"]
 
 T = TypeVar("T")
 
-LOCK_FILE = ".lock"
-ALIASES_FILE = "aliases.json"
 COLLECTIONS_DIR = "collections"
 SHARD_CONFIG_FILE = "edge_config.json"  # written by qdrant-edge; its presence marks a collection
 
-LOCK_REMEDY = (
-    "wait for it to finish, or point `store.url` in ragops.yaml at a Qdrant server for "
-    "concurrent access"
-)
 DAMAGE_REMEDY = (
     "check that the disk is not full and the directory is writable; if the collection's files "
     "are damaged, drop the collection and rebuild it from the chunk store"
@@ -116,105 +105,6 @@ def edge_config(
             full_scan_threshold=_points_to_kb(exact_search_below, dimension),
         ),
         optimizers=optimizers,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Process lock
-# --------------------------------------------------------------------------------------------
-
-
-def _own_command_line() -> str:
-    """This process's command line, for the lock file (truncated to 500 characters)."""
-    try:
-        raw = Path("/proc/self/cmdline").read_bytes()
-        cmd = " ".join(part.decode("utf-8", "replace") for part in raw.split(b"\0") if part)
-    except OSError:
-        cmd = " ".join([sys.executable, *sys.argv])
-    return " ".join(cmd.split())[:500]  # one line, even for `python -c "<script>"`
-
-
-class _ProcessLock:
-    """An exclusive ``flock`` on ``<path>/.lock`` that records who holds it.
-
-    flock locks belong to the open file, so a second open in the same process conflicts too,
-    and the kernel releases the lock when the holder dies (no stale locks).
-    """
-
-    def __init__(self, fd: int, lock_path: Path) -> None:
-        self.lock_path = lock_path
-        # Closing the file releases the lock: on release(), or when a store is dropped unclosed.
-        self._finalizer = weakref.finalize(self, os.close, fd)
-        self._fd: int | None = fd
-
-    @classmethod
-    def acquire(cls, store_dir: Path) -> _ProcessLock:
-        lock_path = store_dir / LOCK_FILE
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(
-                f"Cannot open the lock file {lock_path} of the embedded vector store: "
-                f"{exc.strerror}. Fix: make {store_dir} writable, or set store.path in "
-                "ragops.yaml to a writable directory."
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise StoreLockedError(_locked_message(store_dir, holder)) from None
-        info = {
-            "pid": os.getpid(),
-            "command": _own_command_line(),
-            "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode("utf-8"), 0)
-        return cls(fd, lock_path)
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        self._finalizer()
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
-    """What the current holder wrote into the lock file (may be empty while it starts)."""
-    try:
-        raw = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-    except OSError:
-        return {}
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {"command": raw}
-    return data if isinstance(data, dict) else {"command": raw}
-
-
-def _locked_message(store_dir: Path, holder: Mapping[str, Any]) -> str:
-    pid = holder.get("pid")
-    if pid == os.getpid():
-        who = (
-            f"this same process (PID {pid}) through another EdgeStore; close that one first or "
-            "share one instance"
-        )
-    elif pid is not None:
-        command = str(holder.get("command", "?"))
-        command = command if len(command) <= 200 else command[:199] + "…"
-        who = f"another process, PID {pid} (`{command}`"
-        who += f", since {holder['since']})" if holder.get("since") else ")"
-    else:
-        who = "another process (it did not record its PID yet)"
-    return (
-        f"The embedded vector store at {store_dir} is in use by {who}. The embedded store "
-        f"(qdrant-edge) allows one process at a time. Fix: {LOCK_REMEDY}."
     )
 
 
@@ -291,7 +181,7 @@ class EdgeStore:
                 f"Cannot create the embedded vector store directory {self.path}: {exc.strerror}. "
                 "Fix: set store.path in ragops.yaml to a writable directory."
             ) from None
-        self._lock = _ProcessLock.acquire(self.path)
+        self._lock = ProcessLock.acquire(self.path)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -441,10 +331,35 @@ class EdgeStore:
                         f"Cannot delete collection {name!r} at {directory}: {exc}. "
                         "Fix: check the directory's permissions and delete it by hand."
                     ) from None
-            aliases = self._read_aliases()
+            aliases = read_aliases(self.path)
             kept = {a: c for a, c in aliases.items() if c != name}
             if kept != aliases:
-                self._write_aliases(kept)
+                write_aliases(self.path, kept)
+
+    def rename_collection(self, old: str, new: str) -> None:
+        """Move collection ``old`` to the name ``new`` (its folder is renamed; aliases follow)."""
+        self._check_open()
+        with self._mutex:
+            source, target = self._dir(old), self._dir(new)
+            if not (source / SHARD_CONFIG_FILE).is_file():
+                raise StoreError(
+                    f"Cannot rename collection {old!r}: it does not exist in {self.description}."
+                )
+            if target.exists():
+                raise StoreError(
+                    f"Cannot rename collection {old!r} to {new!r}: {target} exists. Fix: drop "
+                    "the collection of that name first."
+                )
+            shard = self._shards.pop(old, None)
+            self._params.pop(old, None)
+            if shard is not None:
+                self._call("flush the collection", old, shard.flush)
+                self._call("close the collection", old, shard.close)
+            os.replace(source, target)
+            aliases = read_aliases(self.path)
+            moved = {a: (new if c == old else c) for a, c in aliases.items()}
+            if moved != aliases:
+                write_aliases(self.path, moved)
 
     def list_collections(self) -> list[str]:
         self._check_open()
@@ -486,6 +401,22 @@ class EdgeStore:
             return
         point_ids: list[Any] = check_ids(ids)
         self._update("delete points", name, qe.UpdateOperation.delete_points(point_ids))
+
+    def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
+        """Delete points with ``v_to <= closed_by`` (and ``v_from > after``); count them."""
+        shard = self._shard(name)
+        must = [qe.FieldCondition("v_to", range=qe.RangeFloat(lte=float(closed_by)))]
+        if after is not None:
+            must.append(qe.FieldCondition("v_from", range=qe.RangeFloat(gt=float(after))))
+        flt = qe.Filter(must=must)
+        found = self._call(
+            "count points", name, shard.count, qe.CountRequest(exact=True, filter=flt)
+        )
+        if found:
+            self._update(
+                "delete closed points", name, qe.UpdateOperation.delete_points_by_filter(flt)
+            )
+        return int(found)
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
         """Delete points with ``v_from > head``, reopen points with ``head < v_to < OPEN``.
@@ -604,49 +535,6 @@ class EdgeStore:
 
     # -- aliases --------------------------------------------------------------------------
 
-    def _aliases_path(self) -> Path:
-        return self.path / ALIASES_FILE
-
-    def _read_aliases(self) -> dict[str, str]:
-        path = self._aliases_path()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise StoreError(
-                f"Cannot read the aliases file {path}: {exc}. Fix: repair or delete it "
-                "(aliases are set again at the next promotion)."
-            ) from None
-        if not isinstance(data, dict):
-            raise StoreError(f"The aliases file {path} is not a JSON object. Fix: delete it.")
-        return {str(k): str(v) for k, v in data.items()}
-
-    def _write_aliases(self, aliases: Mapping[str, str]) -> None:
-        """Replace aliases.json atomically (temp file in the same directory + os.replace)."""
-        path = self._aliases_path()
-        fd, tmp = tempfile.mkstemp(prefix=".aliases.", suffix=".tmp", dir=self.path)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(dict(sorted(aliases.items())), fh, indent=2)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise StoreError(
-                f"Cannot write the aliases file {path}: {exc}. Fix: check the disk and permissions."
-            ) from None
-        with contextlib.suppress(OSError):  # make the rename durable
-            dir_fd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-
     def set_alias(self, alias: str, collection: str) -> None:
         """Point ``alias`` at an existing collection (recorded in aliases.json)."""
         self._check_open()
@@ -657,15 +545,15 @@ class EdgeStore:
                 f"in {self.description}. Fix: create the collection first."
             )
         with self._mutex:
-            aliases = self._read_aliases()
+            aliases = read_aliases(self.path)
             if aliases.get(alias) != collection:
                 aliases[alias] = collection
-                self._write_aliases(aliases)
+                write_aliases(self.path, aliases)
 
     def get_alias(self, alias: str) -> str | None:
         """The collection ``alias`` points at, or None."""
         self._check_open()
-        return self._read_aliases().get(alias)
+        return read_aliases(self.path).get(alias)
 
     # -- maintenance ----------------------------------------------------------------------
 

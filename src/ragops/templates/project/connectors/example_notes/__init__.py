@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ragops.connectors import SourceDocument, connector
+from ragops import SourceDocument, connector
 
 
 @connector("example_notes")

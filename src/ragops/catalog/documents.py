@@ -1,0 +1,118 @@
+"""Documents of a generation: what its newest version was built from, for incremental sync."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ragops.catalog.database import Database
+from ragops.catalog.records import DocumentState
+from ragops.catalog.schema import documents
+
+__all__ = ["Documents", "Fence"]
+
+#: Called first inside a write transaction; raises when this process lost the index's lease.
+Fence = Callable[[Connection], None]
+
+
+class Documents:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def states(
+        self, generation_id: int, status: str | None = None
+    ) -> dict[tuple[str, str], DocumentState]:
+        """(source, doc_id) → state, for one generation (optionally one status)."""
+        query = documents.select().where(documents.c.generation_id == generation_id)
+        if status is not None:
+            query = query.where(documents.c.status == status)
+        with self.database.read() as connection:
+            rows = connection.execute(query).mappings().all()
+        return {(row["source"], row["doc_id"]): _state(row) for row in rows}
+
+    def update(
+        self, generation_id: int, changed: Sequence[DocumentState], fence: Fence | None = None
+    ) -> None:
+        """Record document changes that need no new version (a touched but identical file)."""
+        with self.database.transaction() as connection:
+            if fence is not None:
+                fence(connection)
+            self.write(connection, generation_id, changed, [])
+
+    def drop_generation(self, generation_id: int) -> None:
+        with self.database.transaction() as connection:
+            connection.execute(documents.delete().where(documents.c.generation_id == generation_id))
+
+    @staticmethod
+    def write(
+        connection: Connection,
+        generation_id: int,
+        changed: Sequence[DocumentState],
+        deleted: Sequence[tuple[str, str]],
+    ) -> None:
+        """Replace the rows of ``changed`` and delete those of ``deleted``, in ``connection``."""
+        for source, doc_id in [*deleted, *((s.source, s.doc_id) for s in changed)]:
+            connection.execute(
+                documents.delete().where(
+                    documents.c.generation_id == generation_id,
+                    documents.c.source == source,
+                    documents.c.doc_id == doc_id,
+                )
+            )
+        if changed:
+            connection.execute(documents.insert(), [_row(generation_id, s) for s in changed])
+
+    @staticmethod
+    def totals(connection: Connection, generation_id: int) -> tuple[int, int]:
+        """(documents recorded, documents indexed) of a generation."""
+        indexed = sa.func.sum(sa.case((documents.c.status == "indexed", 1), else_=0))
+        row = connection.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(indexed, 0)).where(
+                documents.c.generation_id == generation_id
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+
+def _row(generation_id: int, state: DocumentState) -> dict[str, Any]:
+    return {
+        "generation_id": generation_id,
+        "source": state.source,
+        "doc_id": state.doc_id,
+        "version_marker": state.version_marker,
+        "content_sha256": state.content_sha256,
+        "status": state.status,
+        "reason": state.reason,
+        "chunk_ids_json": json.dumps(
+            [list(pair) for pair in zip(state.chunk_ids, state.point_ids, strict=True)]
+        ),
+        "updated_version": state.updated_version,
+        "metadata_sha256": state.metadata_sha256,
+    }
+
+
+def _state(row: Any) -> DocumentState:
+    chunk_ids, point_ids = _chunk_and_point_ids(row["chunk_ids_json"])
+    return DocumentState(
+        source=row["source"],
+        doc_id=row["doc_id"],
+        version_marker=row["version_marker"],
+        content_sha256=row["content_sha256"],
+        status=row["status"],
+        reason=row["reason"],
+        chunk_ids=chunk_ids,
+        point_ids=point_ids,
+        updated_version=row["updated_version"],
+        metadata_sha256=row["metadata_sha256"],
+    )
+
+
+def _chunk_and_point_ids(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(chunk ids, point ids) from ``[[chunk, point], ...]``; the first release stored a
+    plain list of chunk ids, which were also the point ids."""
+    pairs = [item if isinstance(item, list) else [item, item] for item in json.loads(text)]
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)

@@ -1,0 +1,17 @@
+"""The ``ragops`` command line (Typer + Rich): a face over the library, holding no logic of
+its own. One module per group of commands; they all register on :data:`ragops.cli.app.app`."""
+
+from __future__ import annotations
+
+from ragops.cli import data, evals, index, lifecycle, ui  # noqa: F401  (registers commands)
+from ragops.cli.app import app
+from ragops.cli.prompts import prompts_app
+
+app.add_typer(prompts_app, name="prompts")
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

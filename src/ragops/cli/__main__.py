@@ -1,0 +1,5 @@
+"""``python -m ragops.cli``."""
+
+from ragops.cli import main
+
+main()

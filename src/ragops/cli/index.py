@@ -1,0 +1,255 @@
+"""``ragops init``, ``sync``, ``run``, ``search`` and ``ask``: building and reading indexes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ragops.cli.app import JsonOption, app, parse_filters, project_session, stdout_to_stderr
+from ragops.cli.console import emit_json, err, errors, out
+from ragops.cli.progress import progress_bars
+
+#: ``ragops run`` exits with this status when a gate refused a promotion it was to make.
+EXIT_REFUSED = 3
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the project in")],
+    force: Annotated[bool, typer.Option(help="Write into a folder that is not empty")] = False,
+) -> None:
+    """Scaffold a project: commented ragops.yaml, connectors/, evals/, prompts/, docs/."""
+    from ragops.scaffold import scaffold_project
+
+    with errors():
+        created = scaffold_project(directory, force=force)
+    out.print(f"Created a ragops project in [bold]{directory}[/]:")
+    for path in created:
+        out.print(f"  {path.relative_to(directory)}")
+    out.print(f"\nNext: cd {directory} && ragops run")
+
+
+@app.command()
+def sync(
+    index: Annotated[str | None, typer.Argument(help="Index to sync (default: all)")] = None,
+    as_json: JsonOption = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for another sync to finish")] = False,
+) -> None:
+    """Pull the sources and build a new version of each index that changed."""
+    from ragops import pipeline
+
+    with errors(as_json), stdout_to_stderr(as_json):
+        results = _while_locked(
+            wait, not as_json, lambda project, bars: pipeline.sync(project, index, bars)
+        )
+    if as_json:
+        emit_json({"indexes": [_sync_json(r) for r in results]})
+        return
+    for result in results:
+        print_sync(result)
+
+
+def _while_locked(wait: bool, bars_on: bool, work: Any) -> Any:
+    """Run ``work(project, progress)``; with ``wait``, retry while another process holds the
+    index or the embedded store (telling once who holds it)."""
+    from ragops.errors import IndexLockedError, StoreLockedError
+
+    told = False
+    while True:
+        try:
+            with project_session() as project, progress_bars(bars_on) as bars:
+                return work(project, bars)
+        except (IndexLockedError, StoreLockedError) as exc:
+            if not wait:
+                raise
+            if not told:
+                err.print(f"[yellow]waiting:[/] {exc}", soft_wrap=True)
+                told = True
+            time.sleep(2.0)
+
+
+def _sync_json(result: Any) -> dict[str, Any]:
+    data = result.to_dict()
+    keys = (
+        "index", "version", "generation", "created_version", "documents", "chunks", "embedded",
+        "reused", "points_written", "points_closed", "pruned_versions", "seconds", "quarantined",
+        "timings",
+    )  # fmt: skip
+    return {key: data[key] for key in keys}
+
+
+def print_sync(result: Any) -> None:
+    d = result.documents
+    verb = (
+        f"built version {result.version}"
+        if result.created_version
+        else (f"no change (version {result.version})" if result.version else "nothing indexed yet")
+    )
+    out.print(
+        f"[bold]{result.index}[/]: {verb} in {result.seconds:.1f} s "
+        f"(generation {result.generation})"
+    )
+    out.print(
+        f"  documents: {d.seen} seen, {d.new} new, {d.changed} changed, {d.deleted} deleted, "
+        f"{d.renamed} renamed, {d.unchanged} unchanged, {d.quarantined} quarantined"
+    )
+    out.print(
+        f"  chunks: {result.chunks} in the version; {result.embedded} embedded, "
+        f"{result.reused} reused, {result.points_written} points written, "
+        f"{result.points_closed} closed"
+    )
+    if result.quarantined:
+        out.print(
+            f"  [yellow]{len(result.quarantined)} quarantined[/] (see `ragops quarantine "
+            f"{result.index}`)"
+        )
+
+
+@app.command()
+def run(
+    index: Annotated[str | None, typer.Argument(help="Index (default: all)")] = None,
+    query: Annotated[str | None, typer.Option(help="Sample search to show at the end")] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(help="Environment to promote into (default: the index's auto_promote)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The main job: sync, evaluate, promote when the gates pass, report.
+
+    Exits with status 3 when a gate refused a promotion (1 on errors).
+    """
+    from ragops import pipeline
+
+    with (
+        errors(as_json),
+        stdout_to_stderr(as_json),
+        project_session() as project,
+        progress_bars(not as_json) as bars,
+    ):
+        summary = pipeline.run(project, index, envs=env, query=query, progress=bars)
+    if as_json:
+        emit_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+    if summary.refused:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_summary(summary: Any) -> None:
+    for item in summary.indexes:
+        print_sync(item.sync)
+        for run_ in item.evals:
+            metrics = run_.report.metrics
+            shown = ", ".join(
+                f"{name} {metrics[name]:.3f}"
+                for name in ("recall@5", "mrr", "ndcg@10", "id_context_recall")
+                if name in metrics
+            )
+            out.print(
+                f"  eval {run_.dataset} on v{run_.version}: {shown} "
+                f"({len(run_.report.samples)} questions)"
+            )
+        for promotion in item.promotions:
+            if promotion.moved:
+                out.print(f"  promoted version {promotion.to_version} to {promotion.env}")
+            else:
+                out.print(f"  {promotion.env} already at version {promotion.to_version}")
+        for env, why in item.refused.items():
+            out.print(f"  [red]not promoted to {env}:[/] {why}", soft_wrap=True)
+        if item.note:
+            out.print(f"  {item.note}")
+        if item.sample_hits:
+            out.print(f"\n  sample search: [italic]{item.sample_query}[/]")
+            print_hits(item.sample_hits)
+
+
+@app.command()
+def search(
+    index: Annotated[str, typer.Argument(help="Index to search")],
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Number of hits")] = 5,
+    env: Annotated[str, typer.Option(help="Environment to read")] = "production",
+    version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="key=value (repeatable)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search an index at an environment (default production) or an exact version."""
+    from ragops.retriever import Retriever
+
+    filters = parse_filters(filter_)
+    with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
+        retriever = Retriever(project, index, env=env, version=version)
+        started = time.perf_counter()
+        hits = retriever.search(query, k=k, filters=filters)
+        seconds = time.perf_counter() - started
+        served = hits[0].version if hits else retriever.version
+    if as_json:
+        emit_json(
+            {
+                "index": index,
+                "query": query,
+                "version": served,
+                "seconds": round(seconds, 4),
+                "hits": [h.to_dict() for h in hits],
+            }
+        )
+        return
+    print_hits(hits)
+    out.print(f"{index} version {served}")
+
+
+def print_hits(hits: list[Any]) -> None:
+    table = Table("#", "score", "document", "text", show_lines=False, expand=True)
+    for rank, hit in enumerate(hits, 1):
+        text = " ".join(hit.text.split())
+        table.add_row(
+            str(rank), f"{hit.score:.3f}", hit.doc_id, text[:160] + ("…" if len(text) > 160 else "")
+        )
+    out.print(table)
+
+
+@app.command()
+def ask(
+    index: Annotated[str, typer.Argument(help="Index to answer from")],
+    question: Annotated[str, typer.Argument(help="The question")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="Chunks given to the LLM")] = 5,
+    env: Annotated[str, typer.Option(help="Environment to read")] = "production",
+    version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="Prompt version: alias, v<N> or hash (default: production)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retrieve, render the index's prompt and ask the configured LLM (`llm:` in ragops.yaml)."""
+    from ragops.llm.answers import ask as ask_llm
+    from ragops.llm.prompts import index_prompt
+
+    with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
+        answer = ask_llm(
+            project,
+            index,
+            question,
+            env=env,
+            version=version,
+            k=k,
+            prompt=index_prompt(project, index, prompt),
+        )
+    if as_json:
+        emit_json(answer.to_dict())
+        return
+    out.print(answer.answer)
+    out.print(
+        f"\n[dim]{index} v{answer.index_version} · prompt {answer.prompt_id or 'default'} · "
+        f"{answer.model} · {answer.total_tokens} tokens (${answer.cost:.4f}) · "
+        f"retrieval {answer.retrieval_seconds:.2f} s, "
+        f"generation {answer.generation_seconds:.2f} s[/]"
+    )
+    for rank, hit in enumerate(answer.contexts, 1):
+        out.print(f"[dim][{rank}] {hit.doc_id} ({hit.score:.3f})[/]")

@@ -1,0 +1,244 @@
+"""``ragops versions``, ``promote``, ``rollback``, ``history``, ``quarantine`` and ``unlock``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.table import Table
+
+from ragops.catalog import INDEX
+from ragops.cli.app import JsonOption, app, project_session
+from ragops.cli.console import emit_json, errors, out
+
+#: ``ragops promote`` exits with this status when a gate refused the promotion.
+EXIT_REFUSED = 3
+
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", help="Seconds to wait while another operation holds the index"),
+]
+
+
+@app.command()
+def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """List an index's versions with their generation, size and environments."""
+    with errors(as_json), project_session() as project:
+        project.config.index(index)
+        catalog = project.catalog
+        pointers = catalog.pointers.of_subject(INDEX, index)
+        generations = {g.id: g for g in catalog.generations.of_index(index)}
+        rows: list[dict[str, Any]] = []
+        for info in catalog.versions.of_index(index):
+            evals = catalog.evals.of_version(index, info.number)
+            rows.append(
+                {
+                    "version": info.number,
+                    "generation": generations[info.generation_id].fingerprint[:12],
+                    "created_at": info.created_at.isoformat(timespec="seconds"),
+                    "documents": info.documents,
+                    "chunks": info.chunks,
+                    "environments": sorted(
+                        n for n, p in pointers.items() if p.version == info.number
+                    ),
+                    "evals": {e.dataset: e.metrics for e in evals},
+                    "pruned": info.pruned_at is not None,
+                    "stats": info.stats,
+                }
+            )
+    if as_json:
+        emit_json({"index": index, "versions": rows})
+        return
+    table = Table("version", "generation", "created", "docs", "chunks", "environments", "recall@5")
+    for row in rows:
+        recall = next((m.get("recall@5") for m in row["evals"].values() if "recall@5" in m), None)
+        table.add_row(
+            str(row["version"]),
+            row["generation"],
+            row["created_at"],
+            str(row["documents"]),
+            str(row["chunks"]),
+            ", ".join(row["environments"]) or ("(pruned)" if row["pruned"] else ""),
+            f"{recall:.3f}" if recall is not None else "",
+        )
+    out.print(table)
+
+
+@app.command()
+def promote(
+    index: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Argument()],
+    env: Annotated[str, typer.Option(help="Environment to move")] = "production",
+    prompt: Annotated[
+        str | None,
+        typer.Option(help="Prompt version to promote with it (alias, v<N>, hash, latest)"),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if gates fail (audited)")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required with --force)")] = None,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Point an environment at a version, after checking the eval gates.
+
+    Exits with status 3 when a gate refuses (1 on other errors).
+    """
+    from ragops.environments import promote as promote_version
+    from ragops.errors import PromotionError
+
+    with errors(as_json):
+        try:
+            with project_session() as project:
+                promotion = promote_version(
+                    project, index, version, env, prompt=prompt, force=force, reason=reason,
+                    wait=wait,
+                )  # fmt: skip
+        except PromotionError as exc:
+            _refused(exc, as_json)
+    if as_json:
+        emit_json(promotion.to_dict())
+        return
+    if not promotion.moved:
+        out.print(f"{index}: {env} already at version {version}; nothing recorded")
+        return
+    previous = f"from version {promotion.from_version} " if promotion.from_version else ""
+    out.print(
+        f"{index}: {env} moved {previous}to version {promotion.to_version}"
+        + (" [yellow](forced)[/]" if promotion.forced else "")
+    )
+    for gate in promotion.gates:
+        mark = "[green]pass[/]" if gate.passed else "[red]fail[/]"
+        out.print(f"  {mark} {gate.gate} [{gate.eval_set}]: {gate.detail}", soft_wrap=True)
+
+
+def _refused(exc: Exception, as_json: bool) -> NoReturn:
+    """A refused promotion: its message (and a JSON error), exit status 3."""
+    from rich.markup import escape
+
+    from ragops.cli.console import err
+
+    if as_json:
+        emit_json({"error": {"type": exc.__class__.__name__, "message": str(exc)}})
+    err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
+@app.command()
+def rollback(
+    index: Annotated[str, typer.Argument()],
+    env: Annotated[str, typer.Option(help="Environment to move back")] = "production",
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    wait: WaitOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Return an environment to the version it pointed at before its latest promotion."""
+    from ragops.environments import rollback as rollback_env
+
+    with errors(as_json), project_session() as project:
+        promotion = rollback_env(project, index, env, reason=reason, wait=wait)
+    if as_json:
+        emit_json(promotion.to_dict())
+        return
+    out.print(
+        f"{index}: {env} rolled back from version {promotion.from_version} to "
+        f"{promotion.to_version}"
+    )
+    if promotion.prompt:
+        out.print(
+            f"  prompt {promotion.prompt['name']} rolled back to {promotion.prompt['to'][:12]}"
+        )
+
+
+@app.command()
+def history(
+    index: Annotated[str, typer.Argument()],
+    env: Annotated[str | None, typer.Option(help="Only this environment")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every environment pointer move of an index, with who, when, why and the evidence."""
+    with errors(as_json), project_session() as project:
+        project.config.index(index)
+        entries = project.catalog.pointers.history(INDEX, index, env)
+    rows = [e.to_dict() for e in entries]
+    if as_json:
+        emit_json({"index": index, "history": rows})
+        return
+    table = Table("at", "env", "action", "from", "to", "actor", "reason", "evidence")
+    for row in rows:
+        action = row["action"] + (" (forced)" if row["forced"] else "")
+        gates = row["evidence"].get("gates") or []
+        sets = sorted({g.get("eval_set", "?") for g in gates})
+        failing = sum(1 for g in gates if not g.get("passed"))
+        evidence = (
+            f"{len(gates)} gate checks on {', '.join(sets)}"
+            + (f", {failing} failed" if failing else "")
+            if gates
+            else ""
+        )
+        table.add_row(
+            row["at"],
+            row["environment"],
+            action,
+            str(row["from_version"] or ""),
+            str(row["to_version"]),
+            row["actor"],
+            row["reason"] or "",
+            evidence,
+        )
+    out.print(table)
+
+
+@app.command()
+def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Documents that could not be indexed, with the reason, per generation."""
+    with errors(as_json), project_session() as project:
+        project.config.index(index)
+        rows: list[dict[str, Any]] = []
+        for generation in project.catalog.generations.of_index(index):
+            states = project.catalog.documents.states(generation.id, status="quarantined")
+            for state in states.values():
+                rows.append(
+                    {
+                        "generation": generation.fingerprint[:12],
+                        "source": state.source,
+                        "doc_id": state.doc_id,
+                        "reason": state.reason,
+                        "serving_previous_chunks": bool(state.chunk_ids),
+                    }
+                )
+    if as_json:
+        emit_json({"index": index, "quarantined": rows})
+        return
+    if not rows:
+        out.print(f"{index}: nothing quarantined")
+        return
+    table = Table("source", "document", "reason", expand=True)
+    for row in rows:
+        table.add_row(row["source"], row["doc_id"], row["reason"])
+    out.print(table)
+
+
+@app.command()
+def unlock(
+    index: Annotated[str, typer.Argument()],
+    force: Annotated[
+        bool,
+        typer.Option(help="Free a lock whose holder (elsewhere) still renews it: it must be gone"),
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit log)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Free the lock of an index whose holder died (audited)."""
+    from ragops.catalog import current_actor, index_lease
+
+    with errors(as_json), project_session() as project:
+        project.config.index(index)
+        freed = project.catalog.leases.unlock(
+            index_lease(index), actor=current_actor(), reason=reason, force=force
+        )
+    if as_json:
+        emit_json({"index": index, "freed": freed.holder if freed else None})
+        return
+    if freed is None:
+        out.print(f"{index}: not locked")
+    else:
+        out.print(f"{index}: freed the lock of {freed.describe()}")

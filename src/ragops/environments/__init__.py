@@ -1,0 +1,9 @@
+"""Environments: named pointers to index versions (and prompt versions), moved by promotion
+and rollback after eval gates. See :mod:`ragops.environments.promotion`."""
+
+from __future__ import annotations
+
+from ragops.environments.gates import PRODUCTION, GateResult, check_gates
+from ragops.environments.promotion import Promotion, promote, rollback
+
+__all__ = ["PRODUCTION", "GateResult", "Promotion", "check_gates", "promote", "rollback"]

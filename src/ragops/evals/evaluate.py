@@ -1,0 +1,178 @@
+"""Run an index's eval sets against one of its versions and store the results as evidence.
+
+Each stored eval names what its scores depend on: the version, the eval set's content hash,
+the prompt version that generated answers, and the judge. Gates read exactly that evidence
+(:mod:`ragops.environments.gates`). An eval that could not search at all (every question
+failed, or the store was unavailable) raises and stores nothing, so it never hides good
+evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ragops.config import DEFAULT_CUTOFFS
+from ragops.errors import ConfigError, EvalError, IndexNotFoundError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.config import EvalSetConfig, IndexConfig
+    from ragops.evals.runner import EvalReport
+    from ragops.llm.prompts import PromptVersion
+    from ragops.project import Project
+
+__all__ = ["EvalRun", "evaluate_index"]
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """One eval set run on one version (with one prompt version and one judge, if any)."""
+
+    index: str
+    version: int
+    dataset: str
+    dataset_sha256: str
+    report: EvalReport
+    prompt: PromptVersion | None = None
+    judge: str | None = None
+    usage: dict[str, Any] | None = None
+    eval_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "version": self.version,
+            "dataset": self.dataset,
+            "dataset_sha256": self.dataset_sha256,
+            "k": self.report.k,
+            "metrics": self.report.metrics,
+            "counts": self.report.counts,
+            "skipped": self.report.skipped,
+            "errors": len(self.report.errors),
+            "seconds": round(self.report.seconds, 3),
+            "prompt": self.prompt.ref if self.prompt is not None else None,
+            "judge": self.judge,
+            "usage": self.usage,
+            "eval_id": self.eval_id,
+        }
+
+
+def evaluate_index(
+    project: Project,
+    index: str,
+    *,
+    version: int | None = None,
+    dataset: str | None = None,
+    prompt: PromptVersion | None = None,
+    only_missing: bool = False,
+) -> list[EvalRun]:
+    """Evaluate ``version`` (default: the newest) on the index's eval sets (or one of them).
+
+    Retrieval metrics always. When the index names a prompt and ``llm:`` and ``judge:`` are
+    configured, answers are generated with ``prompt`` (default: the index prompt's
+    ``production`` version) and scored by the judge; otherwise those metrics are reported as
+    skipped with the reason. ``only_missing`` skips eval sets that already have matching
+    evidence for this version, prompt version and judge.
+    """
+    from ragops.evals.generated import generate_and_judge
+    from ragops.evals.results import write_results
+    from ragops.evals.runner import RetrievedContext, run_retrieval_eval
+    from ragops.evals.sets import eval_set_sha256, load_eval_set
+    from ragops.llm.prompts import index_prompt
+    from ragops.retriever import Retriever
+
+    config = project.config.index(index)
+    eval_sets = _eval_sets(config, index, dataset)
+    if version is None:
+        latest = project.catalog.versions.latest(index)
+        if latest is None:
+            raise IndexNotFoundError(
+                f"index {index!r} has no version yet; run `ragops sync {index}`"
+            )
+        version = latest.number
+    retriever = Retriever(project, index, version=version)
+    if prompt is None:
+        prompt = index_prompt(project, index)
+    judge_model = project.config.judge.model if project.config.judge else None
+
+    def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
+        return [
+            [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
+            for hits in retriever.search_many(questions, k=k)
+        ]
+
+    runs = []
+    for eval_set in eval_sets:
+        path = project.config.eval_path(eval_set)
+        content = eval_set_sha256(path)
+        prompt_sha = prompt.sha256 if prompt is not None else None
+        if only_missing and project.catalog.evals.matching(
+            index, version, eval_set.name, content, prompt_sha, judge_model, same_judge=True
+        ):
+            continue
+        samples = load_eval_set(path)
+        cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
+        report = run_retrieval_eval(
+            samples, search, k=max(cutoffs), ks=cutoffs, dataset_name=eval_set.name
+        )
+        _refuse_if_nothing_searched(report, index, version, eval_set)
+        extra, usage, judged_by = generate_and_judge(
+            project, index, version, samples, prompt, eval_set.k, report
+        )
+        results = write_results(
+            project.config.data_path / "evals" / index / f"v{version:06d}",
+            eval_set.name,
+            report,
+            extra,
+        )
+        summary = {key: value for key, value in report.to_dict().items() if key != "samples"}
+        eval_id = project.catalog.evals.record(
+            index,
+            version,
+            eval_set.name,
+            eval_set.k,
+            report.metrics,
+            summary,
+            report.seconds,
+            dataset_sha256=content,
+            prompt_sha256=prompt_sha,
+            judge=judged_by,
+            results_path=str(results),
+            usage=usage,
+        )
+        runs.append(
+            EvalRun(
+                index, version, eval_set.name, content, report, prompt, judged_by, usage, eval_id
+            )
+        )
+    return runs
+
+
+def _refuse_if_nothing_searched(
+    report: EvalReport, index: str, version: int, eval_set: EvalSetConfig
+) -> None:
+    failed = [s for s in report.samples if s.error and s.error.startswith("search failed")]
+    if report.samples and len(failed) == len(report.samples):
+        raise EvalError(
+            f"eval set {eval_set.name!r} on {index} version {version}: every search failed, so "
+            f"nothing was stored (first error: {failed[0].error}); fix the cause and run the "
+            "eval again"
+        )
+
+
+def _eval_sets(config: IndexConfig, index: str, dataset: str | None) -> list[EvalSetConfig]:
+    eval_sets = list(config.evals)
+    if dataset is not None:
+        eval_sets = [e for e in eval_sets if e.name == dataset]
+        if not eval_sets:
+            known = ", ".join(e.name for e in config.evals) or "none"
+            raise ConfigError(
+                f"index {index!r} has no eval set {dataset!r} (eval sets: {known}); declare it "
+                f"under indexes.{index}.evals in ragops.yaml"
+            )
+    if not eval_sets:
+        raise EvalError(
+            f"index {index!r} has no eval sets; add one under indexes.{index}.evals in "
+            "ragops.yaml (a JSONL file of questions with reference_doc_ids)"
+        )
+    return eval_sets

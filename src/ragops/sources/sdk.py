@@ -1,0 +1,206 @@
+"""The connector SDK: how a source hands documents to ragops.
+
+A connector is one generator function under :func:`connector`. Its keyword arguments are its
+options, filled from the source's entry in ``ragops.yaml`` and checked against the signature
+before any work starts::
+
+    from ragops import SourceDocument, connector
+
+    @connector("notes")
+    def notes(folder: str, suffix: str = ".txt") -> Iterator[SourceDocument]:
+        for path in sorted(Path(folder).glob(f"*{suffix}")):
+            stat = path.stat()
+            yield SourceDocument(
+                doc_id=path.name,                       # stable across runs, unique in the source
+                version=f"{stat.st_mtime_ns}:{stat.st_size}",  # cheap change marker
+                filename=path.name,
+                load=path.read_bytes,                   # only called when the marker changed
+            )
+
+ragops owns the state: it compares ``version`` markers with what it indexed last time, calls
+``load()`` only for new or changed documents, confirms a change by content hash, and treats a
+document that is no longer yielded as deleted (only when the listing finished without error).
+A listing that yields one ``doc_id`` twice is a connector bug: the sync stops, names the ids
+and deletes nothing.
+
+Connectors live in ``connectors/<name>/__init__.py``: the built-ins ship in the repository's
+``connectors/`` folder, installed as the ``ragops_connectors`` package; a project's own are
+loaded by path from its ``connectors/`` folder (see :mod:`ragops.sources.registry`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from ragops.errors import ConfigError, ConnectorError
+
+__all__ = ["INJECTED_PARAMETERS", "Connector", "SourceDocument", "connector", "connector_of"]
+
+#: Parameters ragops fills in itself; they are not options a user sets in ragops.yaml.
+INJECTED_PARAMETERS = frozenset({"project_dir"})
+
+#: The attribute :func:`connector` sets on a connector function.
+_MARK = "__ragops_connector__"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One document as a connector yields it.
+
+    Attributes:
+        doc_id: stable identifier within the source (a relative path, a URL, a record id).
+        version: cheap change marker (mtime and size, an etag, an updated-at); when it equals the
+            last indexed one, the document is not read at all.
+        filename: a name with the file extension; parsing uses it to pick a partitioner.
+        load: returns the raw bytes; called only for new or changed documents.
+        mime_type: when known (otherwise detected from the name and content).
+        metadata: values stored with every chunk and filterable in search: str, int, float,
+            bool (store flags you filter on as 0/1), None, or lists of those. Keep values that
+            describe the document, not the bytes (no sizes or read times): a change here
+            rewrites every chunk of the document (without re-embedding).
+        acl: principals allowed to read the document (stored with every chunk).
+        size: the document's size in bytes when the source knows it (shown in listings,
+            never stored with chunks).
+    """
+
+    doc_id: str
+    version: str
+    filename: str
+    load: Callable[[], bytes] = field(repr=False)
+    mime_type: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    acl: tuple[str, ...] = ()
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A registered connector: its name, its function and where it was defined."""
+
+    name: str
+    function: Callable[..., Iterator[SourceDocument]]
+    defined_in: str
+
+    def options_model(self) -> type[BaseModel]:
+        """A pydantic model of the function's keyword arguments (its options)."""
+        fields: dict[str, Any] = {}
+        for param in inspect.signature(self.function).parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if param.name in INJECTED_PARAMETERS:
+                continue
+            annotation = param.annotation if param.annotation is not param.empty else Any
+            default = ... if param.default is param.empty else param.default
+            fields[param.name] = (annotation, default)
+        return create_model(f"{self.name}_options", __config__=ConfigDict(extra="forbid"), **fields)
+
+    def validate_options(self, source_name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a source's options against the signature; ConfigError names key, value, fix."""
+        try:
+            validated = self.options_model().model_validate(dict(options))
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                key = ".".join(str(part) for part in error["loc"])
+                where = f"sources.{source_name}.{key}"
+                if error["type"] == "extra_forbidden":
+                    allowed = ", ".join(self.option_names()) or "(none)"
+                    close = difflib.get_close_matches(key, self.option_names(), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(
+                        f"  - {where}: connector {self.name!r} has no option "
+                        f"{key!r}{hint}; its options: {allowed}"
+                    )
+                elif error["type"] == "missing":
+                    problems.append(f"  - {where}: required by connector {self.name!r}; add it")
+                else:
+                    problems.append(f"  - {where} = {error.get('input')!r}: {error['msg']}")
+            raise ConfigError(
+                f"source {source_name!r} (connector {self.name!r}, {self.defined_in}):\n"
+                + "\n".join(problems)
+            ) from None
+        return validated.model_dump()
+
+    def option_names(self) -> list[str]:
+        return [
+            p.name
+            for p in inspect.signature(self.function).parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in INJECTED_PARAMETERS
+        ]
+
+    def iter_documents(
+        self, source_name: str, options: Mapping[str, Any], project_dir: Path | None = None
+    ) -> Iterator[SourceDocument]:
+        """Run the connector. Errors of the connector itself come out as ConnectorError."""
+        arguments = dict(options)
+        if "project_dir" in inspect.signature(self.function).parameters and project_dir:
+            arguments["project_dir"] = str(project_dir)
+        try:
+            for document in self.function(**arguments):
+                if not isinstance(document, SourceDocument):
+                    raise ConnectorError(
+                        f"source {source_name!r}: connector {self.name!r} yielded "
+                        f"{type(document).__name__}, expected ragops.SourceDocument"
+                    )
+                yield document
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise ConnectorError(
+                f"source {source_name!r}: connector {self.name!r} failed while listing documents: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    def list_documents(
+        self, source_name: str, options: Mapping[str, Any], project_dir: Path | None = None
+    ) -> list[SourceDocument]:
+        """The whole listing of a source, checked: a ``doc_id`` yielded twice is a
+        ConnectorError naming the ids (nothing may be deleted on a listing that is wrong)."""
+        documents = list(self.iter_documents(source_name, options, project_dir))
+        counts: dict[str, int] = {}
+        for document in documents:
+            counts[document.doc_id] = counts.get(document.doc_id, 0) + 1
+        repeated = [doc_id for doc_id, count in counts.items() if count > 1]
+        if repeated:
+            shown = ", ".join(repr(d) for d in repeated[:5])
+            more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+            raise ConnectorError(
+                f"source {source_name!r}: connector {self.name!r} yielded the same doc_id more "
+                f"than once ({len(documents)} documents, {len(counts)} distinct ids): "
+                f"{shown}{more}. A doc_id must be unique within a source: fix the connector "
+                f"({self.defined_in}); nothing was changed in the index"
+            )
+        return documents
+
+
+def connector(
+    name: str | None = None,
+) -> Callable[[Callable[..., Iterator[SourceDocument]]], Callable[..., Iterator[SourceDocument]]]:
+    """Mark a generator function as the connector ``name`` (default: the function's name).
+
+    The function is returned unchanged. Nothing is registered globally: each project finds the
+    connectors of its own ``connectors/`` folder and the built-ins (see
+    :class:`ragops.sources.ConnectorRegistry`), so two projects in one process never share one.
+    """
+
+    def mark(
+        function: Callable[..., Iterator[SourceDocument]],
+    ) -> Callable[..., Iterator[SourceDocument]]:
+        defined_in = inspect.getsourcefile(function) or function.__module__
+        setattr(function, _MARK, Connector(name or function.__name__, function, defined_in))
+        return function
+
+    return mark
+
+
+def connector_of(value: Any) -> Connector | None:
+    """The :class:`Connector` a function decorated with :func:`connector` carries, or None."""
+    found = getattr(value, _MARK, None) if callable(value) else None
+    return found if isinstance(found, Connector) else None

@@ -1,0 +1,112 @@
+"""What a sync will do, decided from complete listings and the catalog before anything is read.
+
+Every source of the index is listed completely first (a connector that fails, or that yields
+one ``doc_id`` twice, stops the sync before any write, so a broken listing never deletes
+documents). A listed document is a *candidate* (to be read) when it is new, its version
+marker changed, or what its chunks' payload takes from it (metadata, ACL, file name) changed;
+a recorded document no longer listed is *deleted*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ragops.catalog import DocumentState
+from ragops.errors import ConnectorError
+from ragops.sources import SourceDocument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.project import Project
+
+__all__ = ["ListedDocument", "Plan", "list_sources", "metadata_sha256", "plan_changes"]
+
+
+@dataclass(frozen=True)
+class ListedDocument:
+    """One document of a listing, with its source and the hash of its payload fields."""
+
+    source: str
+    document: SourceDocument
+    metadata_sha256: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.document.doc_id)
+
+
+@dataclass
+class Plan:
+    """The changes one sync applies: decided before any document is read."""
+
+    fingerprint: str
+    head_number: int
+    seen: list[tuple[str, str]]
+    candidates: list[ListedDocument]
+    deleted: list[tuple[str, str]]
+    unchanged: int
+
+
+def metadata_sha256(document: SourceDocument) -> str:
+    """sha256 of what every chunk's payload takes from the document (metadata, ACL, file
+    name): when it changes, the document's chunks are rewritten (not re-embedded)."""
+    try:
+        blob = json.dumps(
+            {
+                "metadata": dict(document.metadata),
+                "acl": sorted(document.acl),
+                "filename": document.filename,
+            },
+            sort_keys=True,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConnectorError(
+            f"document {document.doc_id!r}: metadata must hold JSON values (str, int, float, "
+            f"bool, None, lists and mappings of them): {exc}; fix the connector"
+        ) from None
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def list_sources(project: Project, sources: Sequence[str]) -> list[ListedDocument]:
+    """The complete, checked listing of ``sources`` (ConnectorError on any problem)."""
+    listed: list[ListedDocument] = []
+    for source_name in sources:
+        connector, options = project.connector_for(source_name)
+        for document in connector.list_documents(source_name, options, project.root):
+            listed.append(ListedDocument(source_name, document, metadata_sha256(document)))
+    return listed
+
+
+def plan_changes(
+    listed: Sequence[ListedDocument],
+    known: Mapping[tuple[str, str], DocumentState],
+    fingerprint: str,
+    head_number: int,
+) -> Plan:
+    """Diff a listing against what the generation's newest version was built from."""
+    candidates: list[ListedDocument] = []
+    unchanged = 0
+    for item in listed:
+        state = known.get(item.key)
+        if (
+            state is None
+            or state.version_marker != item.document.version
+            or not _same_payload(state, item)
+        ):
+            candidates.append(item)
+        else:
+            unchanged += 1
+    seen = [item.key for item in listed]
+    seen_keys = set(seen)
+    deleted = [key for key in known if key not in seen_keys]
+    return Plan(fingerprint, head_number, seen, candidates, deleted, unchanged)
+
+
+def _same_payload(state: DocumentState, item: ListedDocument) -> bool:
+    # Documents indexed before ragops 0.2 have no recorded hash: they are re-read only when
+    # their marker changes (their chunks are rewritten then).
+    return state.metadata_sha256 in (None, item.metadata_sha256)

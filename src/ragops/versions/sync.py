@@ -1,0 +1,384 @@
+"""Sync: pull an index's sources and build its next immutable version.
+
+The steps, in order (each one safe to die in):
+
+1. **Lease** the index (see :mod:`ragops.catalog.leases`), find or create the **generation**
+   of the current spec fingerprint, and give collections made before ragops 0.2 their
+   project-scoped name.
+2. **Recover**: points left by a sync that died before committing (``v_from`` above the last
+   committed version, or ``v_to`` closed by it) are deleted or reopened.
+3. **List** every source completely (:mod:`ragops.versions.plan`). A source that fails, or
+   yields a ``doc_id`` twice, aborts the sync before any write.
+4. **Diff** against the documents recorded for this generation; read, parse and chunk only
+   the candidates (:mod:`ragops.versions.prepare`), in a background thread.
+5. **Write** new points with ``v_from = N+1`` and close superseded ones with ``v_to = N+1``
+   (:mod:`ragops.versions.writer`). A chunk whose text and payload did not change keeps its
+   point.
+6. **Commit** version N+1 and the document states in one catalog transaction, fenced by the
+   lease. Until then readers of version N see nothing of the new points.
+
+A sync that finds nothing to change creates no version and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ragops._faults import checkpoint
+from ragops.catalog import DocumentState, Generation, Lease
+from ragops.chunks import point_id
+from ragops.versions.collections import adopt_legacy_collections
+from ragops.versions.plan import Plan, list_sources, plan_changes
+from ragops.versions.prepare import DocumentOutcome, Preparer
+from ragops.versions.staged import StagedChanges
+from ragops.versions.writer import MIN_EMBED_BATCH, PointWriter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.project import Project
+
+__all__ = ["DocumentCounts", "SyncProgress", "SyncResult", "stage_index", "sync_index"]
+
+
+class SyncProgress:
+    """Receives progress events; the CLI draws them as Rich progress bars. Does nothing here."""
+
+    def start(self, stage: str, total: int | None) -> None:
+        """A stage (``parse``, ``embed``, ``write``) begins with ``total`` units of work."""
+
+    def advance(self, stage: str, amount: int = 1) -> None:
+        """``amount`` units of ``stage`` are done."""
+
+    def grow(self, stage: str, amount: int) -> None:
+        """``stage`` has ``amount`` more units to do than announced."""
+
+
+@dataclass
+class DocumentCounts:
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    renamed: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class SyncResult:
+    """What a sync did. ``version`` is the index's latest version in this generation."""
+
+    index: str
+    version: int | None
+    generation: str
+    collection: str
+    created_version: bool
+    fingerprint: str = ""
+    documents: DocumentCounts = field(default_factory=DocumentCounts)
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    points_written: int = 0
+    points_closed: int = 0
+    recovered_points: int = 0
+    pruned_versions: list[int] = field(default_factory=list)
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return data
+
+
+def sync_index(
+    project: Project,
+    index_name: str,
+    progress: SyncProgress | None = None,
+    staged: StagedChanges | None = None,
+    *,
+    lease: Lease | None = None,
+) -> SyncResult:
+    """Bring ``index_name`` up to date with its sources; see the module docstring.
+
+    ``staged`` (from :func:`stage_index`) skips listing and parsing when it still matches the
+    index's generation and head version; otherwise it is ignored and the sync starts afresh.
+    ``lease``: the index's lease when the caller holds it already (else it is taken here).
+    """
+    with project.hold(index_name, "sync", lease) as held:
+        return _Sync(project, index_name, progress or SyncProgress(), held).run(staged)
+
+
+def stage_index(
+    project: Project, index_name: str, progress: SyncProgress | None = None
+) -> StagedChanges:
+    """List, diff, parse and chunk an index's changed documents without embedding them."""
+    with project.hold(index_name, "sync") as held:
+        return _Sync(project, index_name, progress or SyncProgress(), held).stage()
+
+
+@dataclass
+class _Opened:
+    generation: Generation
+    head_number: int
+    head_chunks: int
+    recovered: int
+    known: dict[tuple[str, str], DocumentState]
+
+
+class _Sync:
+    def __init__(
+        self, project: Project, index_name: str, progress: SyncProgress, lease: Lease
+    ) -> None:
+        self.project = project
+        self.index_name = index_name
+        self.config = project.config.index(index_name)
+        self.progress = progress
+        self.lease = lease
+        self.catalog = project.catalog
+        self.store = project.store
+        self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
+        self.preparer = Preparer(
+            project.chunker(index_name), project.config.parsing_for(index_name), self.timings
+        )
+
+    def _open(self) -> _Opened:
+        """Find or create the generation and undo whatever a dead sync left in it."""
+        spec = self.project.index_spec(self.index_name)
+        adopt_legacy_collections(self.project, self.index_name)
+        generation = self.catalog.generations.get_or_create(
+            self.index_name,
+            spec.fingerprint,
+            spec.to_dict(),
+            spec.dimension,
+            self.config.distance,
+            collection=self.project.collection_name(self.index_name, spec.fingerprint),
+        )
+        self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
+        head = self.catalog.versions.latest(self.index_name, generation.id)
+        head_number = head.number if head else 0
+        self.lease.check()
+        recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+        self.project.chunk_store.discard_after(generation.collection, head_number)
+        checkpoint("after_recovery")
+        return _Opened(
+            generation,
+            head_number,
+            head.chunks if head else 0,
+            recovered,
+            self.catalog.documents.states(generation.id),
+        )
+
+    def _plan(self, opened: _Opened) -> Plan:
+        listed = list_sources(self.project, self.config.sources)
+        return plan_changes(listed, opened.known, opened.generation.fingerprint, opened.head_number)
+
+    def stage(self) -> StagedChanges:
+        opened = self._open()
+        plan = self._plan(opened)
+        self.progress.start("parse", len(plan.candidates))
+        outcomes = []
+        for outcome in self.preparer.in_background(plan.candidates, opened.known):
+            outcomes.append(outcome)
+            self.progress.advance("parse")
+        return StagedChanges(plan, outcomes, self.timings["parse"])
+
+    def run(self, staged: StagedChanges | None = None) -> SyncResult:
+        started = time.perf_counter()
+        opened = self._open()
+        generation, head_number, known = opened.generation, opened.head_number, opened.known
+        if staged is not None and staged.matches(generation.fingerprint, head_number):
+            plan = staged.plan
+            outcomes: Iterator[DocumentOutcome] = iter(staged.outcomes)
+            self.timings["parse"] = staged.seconds
+        else:
+            plan = self._plan(opened)
+            outcomes = self.preparer.in_background(plan.candidates, known)
+        result = SyncResult(
+            index=self.index_name,
+            version=head_number or None,
+            generation=generation.fingerprint[:12],
+            collection=generation.collection,
+            created_version=False,
+            recovered_points=opened.recovered,
+            fingerprint=generation.fingerprint,
+        )
+        counts = result.documents
+        counts.seen = len(plan.seen)
+        counts.unchanged = plan.unchanged
+        counts.deleted = len(plan.deleted)
+
+        next_number = self.catalog.versions.next_number(self.index_name)
+        writer = PointWriter(
+            self.store,
+            generation,
+            next_number,
+            self.project.embedder(self.index_name),
+            self.progress,
+            self.timings,
+            cache=self.project.embedding_cache(self.index_name),
+            delta=self.project.chunk_store.writer(
+                generation.collection, next_number, generation.dimension
+            ),
+            check=self.lease.check,
+        )
+        doc_states: list[DocumentState] = []
+        self.progress.start("parse", len(plan.candidates))
+        for outcome in outcomes:
+            if self.preparer.is_behind() and len(writer.pending) >= MIN_EMBED_BATCH:
+                writer.flush_embeddings()  # keep the model busy while parsing catches up
+            previous = known.get(outcome.listed.key)
+            doc_states.append(_apply(outcome, previous, writer, next_number, head_number, counts))
+            self.progress.advance("parse")
+        for key in plan.deleted:
+            writer.close(known[key].point_ids)
+        writer.flush()
+        _count_renames(counts, doc_states, known, plan.deleted)
+        result.embedded, result.reused = writer.embedded, writer.reused
+        result.points_written, result.points_closed = writer.written, writer.closed
+
+        if writer.written or writer.closed:
+            result.chunks = self.store.count(generation.collection, next_number)
+            stats = {
+                "documents": asdict(counts),
+                "chunks": result.chunks,
+                "embedded": result.embedded,
+                "reused": result.reused,
+                "points_written": result.points_written,
+                "points_closed": result.points_closed,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+            versioned = [_with_version(s, next_number) for s in doc_states]
+            writer.delta.commit()
+            checkpoint("before_commit")
+            self.catalog.versions.commit(
+                self.index_name,
+                next_number,
+                generation.id,
+                versioned,
+                plan.deleted,
+                stats,
+                fence=self.lease.fence,
+            )
+            checkpoint("after_commit")
+            result.version = next_number
+            result.created_version = True
+        else:
+            writer.delta.discard()
+            result.chunks = opened.head_chunks
+            if doc_states:
+                self.catalog.documents.update(
+                    generation.id,
+                    [_with_version(s, head_number) for s in doc_states],
+                    fence=self.lease.fence,
+                )
+        seen_keys = set(plan.seen)
+        quarantined = self.catalog.documents.states(generation.id, status="quarantined")
+        result.quarantined = [
+            {"source": s.source, "doc_id": s.doc_id, "reason": s.reason or ""}
+            for key, s in sorted(quarantined.items())
+            if key in seen_keys
+        ]
+        counts.quarantined = len(result.quarantined)
+        result.seconds = time.perf_counter() - started
+        result.timings = {k: round(v, 3) for k, v in self.timings.items()}
+        return result
+
+
+def _apply(
+    outcome: DocumentOutcome,
+    previous: DocumentState | None,
+    writer: PointWriter,
+    next_number: int,
+    head_number: int,
+    counts: DocumentCounts,
+) -> DocumentState:
+    """Queue one document's point writes and closes; return its new state."""
+    listed = outcome.listed
+    document = listed.document
+    if previous is None:
+        counts.new += 1
+    elif outcome.status == "touched":
+        counts.unchanged += 1
+    else:
+        counts.changed += 1
+    base = {
+        "source": listed.source,
+        "doc_id": document.doc_id,
+        "version_marker": document.version,
+        "metadata_sha256": listed.metadata_sha256,
+    }
+    if outcome.status == "touched":
+        assert previous is not None
+        return DocumentState(
+            **base,
+            content_sha256=previous.content_sha256,
+            status=previous.status,
+            reason=previous.reason,
+            chunk_ids=previous.chunk_ids,
+            point_ids=previous.point_ids,
+            updated_version=previous.updated_version,
+        )
+    if outcome.status == "quarantined":
+        # The last good chunks of a document stay served; nothing is lost to a bad edit.
+        return DocumentState(
+            **{**base, "metadata_sha256": previous.metadata_sha256 if previous else None},
+            content_sha256=outcome.content_sha256,
+            status="quarantined",
+            reason=outcome.reason,
+            chunk_ids=previous.chunk_ids if previous else (),
+            point_ids=previous.point_ids if previous else (),
+            updated_version=previous.updated_version if previous else head_number,
+        )
+    # A kept chunk keeps its point only while its payload is the same: same text (its id) and
+    # same document fields. Otherwise it gets a new point (the vector comes from the cache).
+    same_payload = previous is not None and previous.metadata_sha256 == listed.metadata_sha256
+    live = (
+        dict(zip(previous.chunk_ids, previous.point_ids, strict=True))
+        if previous is not None and same_payload
+        else {}
+    )
+    points = [live.get(chunk.id) or point_id(chunk.id, next_number) for chunk in outcome.chunks]
+    writer.add(
+        [(c, p) for c, p in zip(outcome.chunks, points, strict=True) if c.id not in live],
+        acl=document.acl,
+    )
+    kept = set(points)
+    writer.close([p for p in (previous.point_ids if previous else ()) if p not in kept])
+    return DocumentState(
+        **base,
+        content_sha256=outcome.content_sha256,
+        status="indexed",
+        reason=None,
+        chunk_ids=tuple(chunk.id for chunk in outcome.chunks),
+        point_ids=tuple(points),
+        updated_version=-1,
+    )
+
+
+def _count_renames(
+    counts: DocumentCounts,
+    states: list[DocumentState],
+    known: dict[tuple[str, str], DocumentState],
+    deleted: list[tuple[str, str]],
+) -> None:
+    """A deleted document and a new one of the same source and content are one rename."""
+    gone = {(known[key].source, known[key].content_sha256): key for key in deleted}
+    for state in states:
+        if (state.source, state.doc_id) in known or state.status != "indexed":
+            continue
+        if gone.pop((state.source, state.content_sha256), None) is not None:
+            counts.renamed += 1
+            counts.new -= 1
+            counts.deleted -= 1
+
+
+def _with_version(state: DocumentState, number: int) -> DocumentState:
+    """``state`` with the version that wrote it filled in (-1 marks "this sync's version")."""
+    return replace(
+        state, updated_version=number if state.updated_version == -1 else state.updated_version
+    )
