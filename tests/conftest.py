@@ -10,11 +10,18 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAGOPS_ACTOR", "pytest")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Every Python process a test starts blocks outbound network too (tests/netblock), as
+# pytest-socket does in this process: loopback and Unix sockets only.
+NETBLOCK = Path(__file__).resolve().parent / "netblock"
+os.environ["RAGOPS_TEST_NETWORK_BLOCK"] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETBLOCK), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 DOCS = {
     "rollback.md": """\
@@ -95,6 +102,15 @@ def write_project(
     path = root / "ragops.yaml"
     path.write_text(config, encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A catalog on SQLite, then on a fresh PostgreSQL database (tests using it run twice)."""
+    from tests.catalog_urls import catalog_url_for
+
+    with catalog_url_for(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The connector SDK and the built-in filesystem connector."""
+"""The connector SDK, the per-project connector registry and the built-in filesystem connector."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ragops.connectors import discover_connectors, get_connector
 from ragops.errors import ConfigError, ConnectorError
+from ragops.sources import ConnectorRegistry
+
+
+def _write_connector(project: Path, folder: str, body: str) -> None:
+    path = project / "connectors" / folder
+    path.mkdir(parents=True)
+    (path / "__init__.py").write_text(textwrap.dedent(body))
 
 
 def test_filesystem_lists_matching_files_with_stable_ids_and_markers(tmp_path: Path) -> None:
@@ -18,64 +24,128 @@ def test_filesystem_lists_matching_files_with_stable_ids_and_markers(tmp_path: P
     (tmp_path / ".hidden.md").write_text("secret")
     (tmp_path / "drafts").mkdir()
     (tmp_path / "drafts" / "c.md").write_text("draft")
-    connector = get_connector("filesystem")
+    connector = ConnectorRegistry().get("filesystem")
     options = connector.validate_options(
         "docs", {"root": str(tmp_path), "exclude": ["drafts/**", ".*"]}
     )
-    documents = list(connector.iter_documents("docs", options))
+    documents = connector.list_documents("docs", options)
     assert [d.doc_id for d in documents] == ["a.md", "sub/b.txt"]
     first = documents[0]
     assert first.load() == b"alpha"
-    assert first.metadata["extension"] == ".md"
-    again = list(connector.iter_documents("docs", options))
+    assert first.metadata == {"path": "a.md", "extension": ".md"}, (
+        "nothing that changes with content"
+    )
+    assert first.size == 5
+    again = connector.list_documents("docs", options)
     assert [d.version for d in again] == [d.version for d in documents]
 
 
 def test_filesystem_missing_root_raises_a_connector_error(tmp_path: Path) -> None:
-    connector = get_connector("filesystem")
+    connector = ConnectorRegistry().get("filesystem")
     with pytest.raises(ConnectorError, match="does not exist"):
-        list(connector.iter_documents("docs", {"root": str(tmp_path / "gone")}))
+        connector.list_documents("docs", {"root": str(tmp_path / "gone")})
 
 
 def test_project_connector_is_discovered_and_its_options_validated(tmp_path: Path) -> None:
-    folder = tmp_path / "connectors" / "notes_for_test"
-    folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text(
-        textwrap.dedent("""
-        from ragops.connectors import SourceDocument, connector
+    _write_connector(
+        tmp_path,
+        "notes_for_test",
+        """
+        from ragops import SourceDocument, connector
 
         @connector("notes_for_test")
         def notes(count: int, prefix: str = "n"):
             for i in range(count):
                 yield SourceDocument(doc_id=f"{prefix}{i}", version="1", filename=f"{i}.txt",
                                      load=lambda i=i: f"note {i}".encode())
-    """)
+        """,
     )
-    registry = discover_connectors(tmp_path)
-    assert "notes_for_test" in registry
-    notes = registry["notes_for_test"]
+    notes = ConnectorRegistry(tmp_path).get("notes_for_test")
     options = notes.validate_options("notes", {"count": "2"})
     assert options == {"count": 2, "prefix": "n"}
-    assert [d.doc_id for d in notes.iter_documents("notes", options)] == ["n0", "n1"]
+    assert [d.doc_id for d in notes.list_documents("notes", options)] == ["n0", "n1"]
     with pytest.raises(ConfigError, match=r"sources.notes.count = 'many'"):
         notes.validate_options("notes", {"count": "many"})
     with pytest.raises(ConfigError, match="sources.notes.count: required"):
         notes.validate_options("notes", {})
+    assert "notes_for_test" not in ConnectorRegistry().all(), "nothing leaks to other projects"
+
+
+def test_two_projects_with_a_same_named_connector_each_run_their_own(tmp_path: Path) -> None:
+    for project, marker in (("one", "first"), ("two", "second")):
+        _write_connector(
+            tmp_path / project,
+            "shared_name",
+            f"""
+            from ragops import SourceDocument, connector
+
+            @connector("shared_name")
+            def shared():
+                yield SourceDocument(doc_id="{marker}", version="1", filename="a.txt",
+                                     load=lambda: b"x")
+            """,
+        )
+    listed = [
+        [
+            d.doc_id
+            for d in ConnectorRegistry(tmp_path / p).get("shared_name").list_documents("s", {})
+        ]
+        for p in ("one", "two", "one")
+    ]
+    assert listed == [["first"], ["second"], ["first"]]
 
 
 def test_a_connector_that_raises_while_listing_gives_a_connector_error(tmp_path: Path) -> None:
-    folder = tmp_path / "connectors" / "broken_for_test"
-    folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text(
-        textwrap.dedent("""
-        from ragops.connectors import SourceDocument, connector
+    _write_connector(
+        tmp_path,
+        "broken_for_test",
+        """
+        from ragops import SourceDocument, connector
 
         @connector("broken_for_test")
         def broken():
             yield SourceDocument(doc_id="a", version="1", filename="a.txt", load=lambda: b"a")
             raise TimeoutError("upstream API timed out")
-    """)
+        """,
     )
-    broken = discover_connectors(tmp_path)["broken_for_test"]
+    broken = ConnectorRegistry(tmp_path).get("broken_for_test")
     with pytest.raises(ConnectorError, match="upstream API timed out"):
-        list(broken.iter_documents("api", {}))
+        broken.list_documents("api", {})
+
+
+def test_a_listing_with_duplicate_ids_fails_naming_them(tmp_path: Path) -> None:
+    _write_connector(
+        tmp_path,
+        "twice",
+        """
+        from ragops import SourceDocument, connector
+
+        @connector("twice")
+        def twice():
+            for doc_id in ["a", "b", "a", "c", "b"]:
+                yield SourceDocument(doc_id=doc_id, version="1", filename="x.txt",
+                                     load=lambda: b"x")
+        """,
+    )
+    with pytest.raises(ConnectorError) as raised:
+        ConnectorRegistry(tmp_path).get("twice").list_documents("api", {})
+    message = str(raised.value)
+    assert "'a', 'b'" in message and "5 documents, 3 distinct ids" in message
+    assert "nothing was changed" in message
+
+
+def test_two_connectors_of_one_name_in_a_project_are_refused(tmp_path: Path) -> None:
+    for folder in ("first", "second"):
+        _write_connector(
+            tmp_path,
+            folder,
+            """
+            from ragops import connector
+
+            @connector("same")
+            def same():
+                yield from ()
+            """,
+        )
+    with pytest.raises(ConfigError, match="two connectors are named 'same'"):
+        ConnectorRegistry(tmp_path).get("same")

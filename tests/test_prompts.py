@@ -15,7 +15,7 @@ import pytest
 
 from ragops.catalog import Catalog
 from ragops.errors import ConfigError, IndexNotFoundError, PromotionError, RagopsError
-from ragops.prompts import (
+from ragops.llm.prompts import (
     PromptRegistry,
     PromptRenderError,
     content_sha256,

@@ -27,7 +27,7 @@ def test_exported_members() -> None:
             "SourceDocument",
             "StoreError",
             "StoreLockedError",
-            "SyncInProgressError",
+            "IndexLockedError",
             "__version__",
             "connector",
             "load_config",

@@ -8,8 +8,8 @@ import pytest
 
 from ragops import Retriever
 from ragops.errors import IndexNotFoundError, PromotionError
-from ragops.evaluation import evaluate_index
-from ragops.lifecycle import promote, rollback
+from ragops.evals.evaluate import evaluate_index
+from ragops.environments import promote, rollback
 from ragops.project import Project
 from tests.conftest import write_project
 

@@ -8,9 +8,9 @@ import pytest
 
 from ragops import Retriever
 from ragops.errors import IndexNotFoundError
-from ragops.janitor import collect_garbage
-from ragops.lifecycle import promote
-from ragops.portability import export_index, restore_index
+from ragops.versions.retention import collect_garbage
+from ragops.environments import promote
+from ragops.versions.export import export_index, restore_index
 from ragops.project import Project
 from tests.conftest import write_project
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ragops.errors import EvalError
-from ragops.evals.dataset import EvalSample, default_sample_id, load_eval_set, load_squad
+from ragops.evals.sets import EvalSample, default_sample_id, load_eval_set, load_squad
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:

@@ -54,7 +54,7 @@ def detect_file_type(content: bytes, filename: str, mime_type: str | None) -> Fi
     # -- unstructured then reads it as plain text, losing its headings. Between text formats
     # -- the extension is the better witness; for binary content libmagic still wins. --
     ext = extension(filename)
-    claimed = FileType.fromextension(ext) if ext and hint is None else None
+    claimed = FileType.from_extension(ext) if ext and hint is None else None
     if (
         claimed is not None
         and claimed != detected
@@ -113,7 +113,7 @@ def _unsupported_reason(ext: str, file_type: FileType) -> str:
     """Why a file whose detected type unstructured cannot partition is refused."""
     from unstructured.file_utils.model import FileType
 
-    claimed = FileType.fromextension(ext) if ext else None
+    claimed = FileType.from_extension(ext) if ext else None
     if claimed is not None and claimed.is_partitionable:
         return f"{not_a_valid(ext)} (its content is {file_type.mime_type})"
     return f"file type {ext or '(no extension)'} is not supported ({file_type.mime_type})"

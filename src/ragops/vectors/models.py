@@ -58,17 +58,34 @@ def resolve_model_path(model: str, base: Path | None = None) -> Path:
     )
 
 
-@functools.cache
 def weights_digest(model_dir: str) -> str:
-    """sha256 over the model folder's weight and config files (names and bytes)."""
-    digest = hashlib.sha256()
+    """sha256 over the model folder's weight and config files (names and bytes).
+
+    Hashed once per process for each state of the files: any write changes a file's
+    change time (which no tool can set back), so a model replaced in place, even keeping
+    sizes and modification times, is hashed again.
+    """
     root = Path(model_dir)
+    files = []
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in _WEIGHT_SUFFIXES:
-            digest.update(path.relative_to(root).as_posix().encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            stat = path.stat()
+            files.append(
+                (path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns,
+                 stat.st_ctime_ns, stat.st_ino)
+            )  # fmt: skip
+    return _digest(model_dir, tuple(files))
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(model_dir: str, files: tuple[tuple[str, int, int, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    root = Path(model_dir)
+    for relative, *_ in files:
+        digest.update(relative.encode())
+        with (root / relative).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
