@@ -114,8 +114,9 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def project_path(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "project")
+def project_path(tmp_path: Path, catalog_url: str) -> Path:
+    """The fixture project, its catalog on SQLite and then on PostgreSQL."""
+    return write_project(tmp_path / "project", catalog_url=catalog_url)
 
 
 @pytest.fixture

@@ -278,8 +278,8 @@ def test_sensor_requests_a_sync_when_the_sources_change(tmp_path: Path) -> None:
 
 
 def test_sensor_waits_for_runs_and_syncs_and_reads_only_the_catalog(tmp_path: Path) -> None:
-    from ragops.errors import StoreLockedError
     from ragops.environments import promote
+    from ragops.errors import StoreLockedError
 
     path = write_project(tmp_path / "project")
     defs = build_definitions(str(path))

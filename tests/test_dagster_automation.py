@@ -10,8 +10,8 @@ import dagster as dg
 
 from dagster_defs.automation import AUTOMATION_SENSOR
 from dagster_defs.definitions import MAIN_JOB, OBSERVE_PROMPTS_JOB, build_definitions
-from ragops.project import Project
 from ragops.llm.prompts import PromptRegistry
+from ragops.project import Project
 from tests.conftest import write_project
 
 EVAL = dg.AssetKey(["docs", "eval"])

@@ -9,11 +9,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ragops.cli import app
-from ragops.evals.results import read_results
-from ragops.evals.evaluate import evaluate_index
 from ragops.environments import promote
-from ragops.project import Project
+from ragops.evals.evaluate import evaluate_index
+from ragops.evals.results import read_results
 from ragops.llm.prompts import PromptRegistry
+from ragops.project import Project
 from tests import openai_stub as stub_module
 from tests.conftest import write_project
 from tests.evals.test_judge import judge

@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ragops.cli import app
-from ragops.evals.results import compare_versions, read_results
 from ragops.evals.evaluate import evaluate_index
+from ragops.evals.results import compare_versions, read_results
 from ragops.project import Project
 from tests.conftest import write_project
 

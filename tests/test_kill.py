@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import ragops
 from ragops._faults import CHECKPOINTS
+from ragops.catalog import INDEX
 from ragops.environments import promote
 from ragops.project import Project
 from tests.conftest import write_project
@@ -29,9 +31,9 @@ def _sync_in_subprocess(config: Path, kill_at: str | None) -> subprocess.Complet
 
 
 def _head_chunks(project: Project) -> tuple[int, list[str]]:
-    head = project.catalog.latest_version("docs")
+    head = project.catalog.versions.latest("docs")
     assert head is not None
-    collection = project.catalog.generation(head.generation_id).collection
+    collection = project.catalog.generations.get(head.generation_id).collection
     ids = [p.payload["chunk_id"] for p in project.store.scroll(collection, head.number)]
     return head.number, ids
 
@@ -50,18 +52,18 @@ def expected_chunk_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     path = write_project(tmp_path_factory.mktemp("clean"))
     _edit(path.parent / "docs")
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         _, ids = _head_chunks(project)
     return set(ids)
 
 
 @pytest.mark.parametrize("kill_at", CHECKPOINTS)
 def test_sync_killed_at_any_point_recovers_exactly(
-    tmp_path: Path, kill_at: str, expected_chunk_ids: set[str]
+    tmp_path: Path, kill_at: str, expected_chunk_ids: set[str], catalog_url: str
 ) -> None:
-    path = write_project(tmp_path / "p")
+    path = write_project(tmp_path / "p", catalog_url=catalog_url)
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         promote(project, "docs", 1, force=True, reason="kill test baseline")
         _, production_ids = _head_chunks(project)
     _edit(path.parent / "docs")
@@ -70,9 +72,11 @@ def test_sync_killed_at_any_point_recovers_exactly(
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
 
     with Project.open(path) as project:
-        pointer = project.catalog.environment("docs", "production")
-        assert pointer.version == 1, "production never moves by a sync"
-        collection = project.catalog.generation(pointer.generation_id).collection
+        pointer = project.catalog.pointers.get(INDEX, "docs", "production")
+        assert pointer is not None and pointer.version == 1, "production never moves by a sync"
+        collection = project.catalog.generations.get(
+            project.catalog.versions.get("docs", 1).generation_id
+        ).collection
         assert sorted(p.payload["chunk_id"] for p in project.store.scroll(collection, 1)) == sorted(
             production_ids
         )
@@ -84,8 +88,8 @@ def test_sync_killed_at_any_point_recovers_exactly(
         assert len(ids) == len(set(ids)), "no duplicate chunk"
         assert set(ids) == expected_chunk_ids, "exactly the chunks of a clean build"
         assert number == 2
-        v1 = project.catalog.version("docs", 1)
-        v1_collection = project.catalog.generation(v1.generation_id).collection
+        v1 = project.catalog.versions.get("docs", 1)
+        v1_collection = project.catalog.generations.get(v1.generation_id).collection
         v1_ids = [p.payload["chunk_id"] for p in project.store.scroll(v1_collection, 1)]
         assert sorted(v1_ids) == sorted(production_ids), "version 1 is intact"
-        assert project.catalog.lock_holder("docs") is None
+        assert project.catalog.leases.holder("index:docs") is None

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from ragops.config import LLMConfig
-from ragops.errors import ConfigError, RagopsError
-from ragops.llm.answers import ask, ask_many, format_context, render_prompt
 from ragops.environments import promote
-from ragops.errors import LLMError
+from ragops.errors import ConfigError, LLMError, RagopsError
+from ragops.llm.answers import ask, ask_many, format_context, render_prompt
 from ragops.llm.client import LLMClient
 from ragops.project import Project
 from tests import openai_stub as stub_module

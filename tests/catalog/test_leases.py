@@ -87,7 +87,7 @@ def test_a_stalled_holder_loses_its_lock_when_it_expires_and_then_commits_nothin
             catalog.leases.acquire(LEASE, "sync")
         with catalog.leases.acquire(LEASE, "sync", wait=10):
             os.kill(holder.pid, signal.SIGCONT)
-            assert _say(holder, "commit").startswith("lost: this process's lock on index:docs")
+            assert _say(holder, "commit").startswith("lost: this process's lock on index 'docs'")
         [entry] = catalog.audit.entries(LEASE)
         assert entry["detail"]["why"] == "expired"
     finally:

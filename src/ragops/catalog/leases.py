@@ -50,6 +50,12 @@ def index_lease(index: str) -> str:
     return f"index:{index}"
 
 
+def _label(name: str) -> str:
+    """``index 'docs'`` for people, from the lease name ``index:docs``."""
+    kind, _, subject = name.partition(":")
+    return f"{kind} {subject!r}" if subject else name
+
+
 @dataclass(frozen=True)
 class LeaseInfo:
     """A lease as stored: who holds it, since when, and until when it is valid."""
@@ -139,9 +145,9 @@ class Lease:
         current = self._leases.holder(self.name)
         now = f"; it is now held by {current.describe()}" if current else ""
         return LeaseLostError(
-            f"this process's lock on {self.name} expired and was taken over{now}. Nothing was "
-            "committed; run the operation again (a process that stalls for longer than "
-            "catalog.lease_seconds loses its lock)",
+            f"this process's lock on {_label(self.name)} expired and was taken over{now}. "
+            "Nothing was committed; run the operation again (a process that stalls for longer "
+            "than catalog.lease_seconds loses its lock)",
             holder=current.holder if current else "",
         )
 
@@ -176,8 +182,8 @@ class Leases:
                 return Lease(self, current)
             if time.monotonic() >= deadline:
                 raise IndexLockedError(
-                    f"{name} is locked by {current.describe()}; wait for it to finish (--wait), "
-                    f"or, if that process is gone, free it with `ragops unlock "
+                    f"{_label(name)} is locked by {current.describe()}; wait for it to finish "
+                    f"(--wait), or, if that process is gone, free it with `ragops unlock "
                     f"{name.removeprefix('index:')}`",
                     holder=current.holder,
                     age_seconds=time.time() - current.acquired_at,
@@ -231,14 +237,14 @@ class Leases:
         state = _process_state(info.process)
         if state == "running":
             raise IndexLockedError(
-                f"{name} is held by {info.describe()}, and that process is still running on "
-                "this machine: stop it first (a lock of a running process is never freed)",
+                f"{_label(name)} is held by {info.describe()}, and that process is still running "
+                "on this machine: stop it first (a lock of a running process is never freed)",
                 holder=info.holder,
                 age_seconds=time.time() - info.acquired_at,
             )
         if state == "unknown" and not info.expired() and not force:
             raise IndexLockedError(
-                f"{name} is held by {info.describe()}: its holder runs elsewhere and still "
+                f"{_label(name)} is held by {info.describe()}: its holder runs elsewhere and still "
                 "renews the lock, so it looks alive. Wait for it, or pass --force if you know "
                 f"that process is gone (otherwise the lock expires in "
                 f"{info.expires_at - time.time():.0f} s unless it is renewed)",
@@ -255,7 +261,7 @@ class Leases:
             ).rowcount
             if not deleted:
                 raise IndexLockedError(
-                    f"{name} changed hands while unlocking; look again with `ragops unlock`",
+                    f"{_label(name)} changed hands while unlocking; try `ragops unlock` again",
                     holder=info.holder,
                 )
             self.audit.record(
@@ -305,7 +311,7 @@ class Leases:
                     return True, _info(row)
         current = self.holder(name)
         if current is None:
-            raise IndexLockedError(f"could not take the lock of {name}; try again")
+            raise IndexLockedError(f"could not take the lock of {_label(name)}; try again")
         return False, current
 
     def _take_over(self, current: LeaseInfo, row: dict[str, Any], why: str) -> bool:

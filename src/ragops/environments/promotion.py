@@ -292,8 +292,14 @@ def _nothing_to_roll_back(project: Project, index: str, env: str, version: int) 
         for m in moves[-8:]
     )
     more = "… " if len(moves) > 8 else ""
+    if len(moves) == 1:
+        where = f"its first and only promotion (moves: {path})"
+    else:
+        where = (
+            "the oldest version left on its rollback stack: every promotion after it has "
+            f"been rolled back (moves: {more}{path})"
+        )
     return (
-        f"{index} {env} serves version {version}, the oldest version left on its rollback "
-        f"stack: every promotion since has been rolled back (moves: {more}{path}). Promote the "
-        f"version you want instead: `ragops promote {index} VERSION --env {env}`"
+        f"{index} {env} serves version {version}, {where}. Promote the version you want "
+        f"instead: `ragops promote {index} VERSION --env {env}`"
     )
