@@ -9,9 +9,10 @@ Keys read as lineage::
 
     <source>/documents → <index>/chunks → <index>/index_version → <index>/eval → <index>/production
                                                                        └ check gates_pass (blocking)
-"""
 
-from __future__ import annotations
+Dagster reads the ``context`` annotations at definition time, so this module does not use
+``from __future__ import annotations``.
+"""
 
 import hashlib
 from typing import Any

@@ -47,7 +47,9 @@ def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
     assert "#" in (target / "ragops.yaml").read_text(), "the configuration is commented"
     summary = as_json(ragops("run", "--json", cwd=target))
     [docs] = summary["indexes"]
-    assert docs["sync"]["version"] == 1 and docs["promoted"]
+    assert docs["sync"]["version"] == 1 and not summary["refused"]
+    [promotion] = docs["promotions"]
+    assert (promotion["action"], promotion["to_version"]) == ("promote", 1)
     assert docs["sample_search"]["hits"][0]["doc_id"] == "welcome.md"
     again = ragops("init", str(target), cwd=tmp_path)
     assert again.returncode == 1 and "not empty" in again.stderr
@@ -104,6 +106,22 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
     history = as_json(ragops("history", "docs", "--json", cwd=cwd))["history"]
     assert [h["action"] for h in history] == ["promote", "promote", "rollback"]
     assert history[1]["forced"] is False and history[1]["reason"] == "demo"
+    unlocked = ragops("unlock", "docs", cwd=cwd)
+    assert unlocked.returncode == 0 and "not locked" in unlocked.stdout
+
+
+def test_run_exits_3_with_the_verdict_when_a_gate_refuses(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p", gates=["recall@5 >= 1.01"])
+    result = ragops("run", "--json", cwd=path.parent)
+    assert result.returncode == 3, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["refused"] is True
+    [docs] = summary["indexes"]
+    assert "recall@5 = 1.0000 fails >= 1.0100" in docs["refused"]["production"]
+    assert docs["candidate"]["evals"][0]["metrics"]["recall@5"] == 1.0
+    refused = ragops("promote", "docs", "1", "--json", cwd=path.parent)
+    assert refused.returncode == 3
+    assert json.loads(refused.stdout)["error"]["type"] == "PromotionError"
 
 
 def test_quarantine_lists_reasons(tmp_path: Path) -> None:
@@ -155,7 +173,7 @@ def test_a_second_sync_exits_at_once_naming_the_holder_or_waits(tmp_path: Path) 
         started = time.monotonic()
         refused = ragops("sync", cwd=path.parent)
         assert refused.returncode == 1 and time.monotonic() - started < 30
-        assert f"PID {holder.pid}" in refused.stderr or f"pid {holder.pid}" in refused.stderr
+        assert f"PID {holder.pid}" in refused.stderr
         waited = ragops("sync", "--wait", "--json", cwd=path.parent)
         assert waited.returncode == 0, waited.stderr
         assert "waiting" in waited.stderr

@@ -24,6 +24,7 @@ import dagster as dg
 import pytest
 
 from dagster_defs import MAIN_JOB, SOURCES_SENSOR, build_definitions
+from ragops.catalog import INDEX, PROMPT
 from tests.conftest import write_project
 
 SOURCE_KEYS = [["docs", "documents"]]
@@ -40,6 +41,11 @@ def _open(path: Path) -> Any:
     from ragops.project import Project
 
     return Project.open(path)
+
+
+def _production(project: Any) -> int | None:
+    pointer = project.catalog.pointers.get(INDEX, "docs", "production")
+    return pointer.version if pointer is not None else None
 
 
 def _materialize_all(
@@ -98,9 +104,9 @@ def test_materialize_builds_evaluates_and_promotes(tmp_path: Path) -> None:
     assert meta["docs", "production"]["version"] == 1
     assert _checks(first)["gates_pass"].passed
     with _open(path) as project:
-        assert [v.number for v in project.catalog.versions("docs")] == [1]
-        assert project.catalog.environments("docs")["production"].version == 1
-        assert project.catalog.eval_results("docs", 1)
+        assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]
+        assert _production(project) == 1
+        assert project.catalog.evals.of_version("docs", 1)
         staging = project.config.data_path / "staging" / "docs"
     assert not staging.exists(), "the index_version step clears the staged changes"
 
@@ -125,12 +131,13 @@ def test_materialize_builds_evaluates_and_promotes(tmp_path: Path) -> None:
     embedded = meta3["docs", "index_version"]["embedded"]
     assert 0 < embedded <= meta["docs", "index_version"]["embedded"]
     assert _data_version(third, "docs", "documents") != _data_version(first, "docs", "documents")
-    assert meta3["docs", "production"]["previous_version"] == 1
+    [promotion] = meta3["docs", "production"]["promotions"]
+    assert (promotion["from_version"], promotion["to_version"]) == (1, 2)
     assert meta3["docs", "production"]["version"] == 2
     with _open(path) as project:
-        assert [v.number for v in project.catalog.versions("docs")] == [1, 2]
-        assert project.catalog.environments("docs")["production"].version == 2
-        assert project.catalog.eval_results("docs", 2)
+        assert [v.number for v in project.catalog.versions.of_index("docs")] == [1, 2]
+        assert _production(project) == 2
+        assert project.catalog.evals.of_version("docs", 2)
 
 
 def test_failing_gate_blocks_promotion(tmp_path: Path) -> None:
@@ -143,17 +150,78 @@ def test_failing_gate_blocks_promotion(tmp_path: Path) -> None:
     assert not result.success
     check = _checks(result)["gates_pass"]
     assert check.passed is False
-    assert "recall@5 >= 1.01" in check.metadata
-    assert "fails" in check.metadata["recall@5 >= 1.01"].value
+    assert "questions: recall@5 >= 1.01" in check.metadata
+    assert "fails" in check.metadata["questions: recall@5 >= 1.01"].value
     meta = _metadata(result)
     assert ("docs", "eval") in meta, "the version is built and evaluated"
     assert ("docs", "production") not in meta, "the blocking check stops the promotion step"
     failed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"}
     assert failed == {"docs__eval_gates_pass"}
     with _open(path) as project:
-        assert [v.number for v in project.catalog.versions("docs")] == [1]
-        assert project.catalog.eval_results("docs", 1)
-        assert "production" not in project.catalog.environments("docs")
+        assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]
+        assert project.catalog.evals.of_version("docs", 1)
+        assert _production(project) is None
+
+
+def test_a_run_promotes_exactly_what_it_evaluated_while_the_cli_syncs_beside_it(
+    tmp_path: Path, catalog_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the run's eval and its production step, a CLI sync builds version 3 and the
+    prompt file is edited: the run still promotes version 2 with the prompt it evaluated."""
+    import threading
+
+    path = write_project(
+        tmp_path / "project", catalog_url=catalog_url, extra_index="    prompt: answer\n"
+    )
+    prompts = path.parent / "prompts"
+    prompts.mkdir()
+    (prompts / "answer.txt").write_text("Context:\n{context}\nQ: {question}\n")
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+    assert _materialize_all(defs, instance).success
+    docs = path.parent / "docs"
+    (docs / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
+    (prompts / "answer.txt").write_text("Use the context:\n{context}\nQuestion: {question}\n")
+
+    release = tmp_path / "release"
+    monkeypatch.setenv("RAGOPS_PAUSE_AT", "before_release")
+    monkeypatch.setenv("RAGOPS_PAUSE_FILE", str(release))
+    outcome: dict[str, Any] = {}
+    run = threading.Thread(target=lambda: outcome.update(result=_materialize_all(defs, instance)))
+    run.start()
+    reached = release.with_name(release.name + ".reached")
+    deadline = time.monotonic() + 300
+    while not reached.exists() and time.monotonic() < deadline and run.is_alive():
+        time.sleep(0.1)
+    assert reached.exists(), "the run reached its production step"
+
+    (docs / "wasps.md").write_text("# Wasps\n\nWasps do not make honey.\n")
+    (prompts / "answer.txt").write_text("A third prompt:\n{context}\n{question}\n")
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("RAGOPS_PAUSE")}
+    cli = subprocess.run(
+        [sys.executable, "-m", "ragops.cli", "--config", str(path), "sync", "--json"],
+        capture_output=True,
+        text=True,
+        env=child_env,
+        timeout=600,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["indexes"][0]["version"] == 3
+    release.touch()
+    run.join(timeout=600)
+    result = outcome["result"]
+    assert result.success
+    meta = _metadata(result)
+    evaluated = meta["docs", "eval"]
+    assert evaluated["version"] == 2
+    with _open(path) as project:
+        assert _production(project) == 2, "the evaluated version, not the newest"
+        served = project.catalog.pointers.get(PROMPT, "answer", "production")
+        assert served is not None and served.target == evaluated["prompt_sha256"]
+        newest = project.catalog.prompts.of_prompt("answer")[-1]
+        assert newest.sha256 != served.target, "the prompt edited after the eval waits"
+        move = project.catalog.pointers.history(INDEX, "docs", "production")[-1]
+        assert {g["evidence"]["version"] for g in move.evidence["gates"]} <= {2}
 
 
 def test_definitions_load_with_the_expected_lineage(
@@ -319,9 +387,10 @@ def test_sensor_waits_for_runs_and_syncs_and_reads_only_the_catalog(tmp_path: Pa
         with _open(path) as other, pytest.raises(StoreLockedError):
             assert other.store is not None  # what a sensor opening the store would hit
         # A sync holding the index's lock: the sensor waits and keeps its cursor.
-        with holder.catalog.sync_lock("docs"):
+        with holder.lease("docs", "sync"):
             locked = _tick(defs, instance, promoted.cursor)
-        assert "a sync holds its lock" in _skipped(locked)
+        assert "sources changed but sync by pid" in _skipped(locked)
+        assert "holds its lock" in _skipped(locked)
         assert locked.cursor == promoted.cursor
         # A run queued or in progress: the sensor waits without listing anything.
         busy = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED)
@@ -497,6 +566,6 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert not [pid for pid in children if _alive(pid)]
     with _open(path) as project:
-        assert project.catalog.environments("docs")["production"].version == 1
-        assert [v.number for v in project.catalog.versions("docs")] == [1]
+        assert _production(project) == 1
+        assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]
     assert "enabled: false" in (home / "dagster.yaml").read_text(), "ragops ui turns telemetry off"

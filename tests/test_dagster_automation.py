@@ -50,7 +50,7 @@ class Automation:
 
     def eval_rows(self) -> list[dict]:
         with Project.open(self.path) as project:
-            return project.catalog.eval_results("docs")
+            return [row.to_dict() for row in project.catalog.evals.of_version("docs")]
 
     def prompt_alias(self) -> str:
         with Project.open(self.path) as project:

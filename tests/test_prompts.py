@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from ragops.catalog import Catalog
-from ragops.errors import ConfigError, IndexNotFoundError, PromotionError, RagopsError
-from ragops.llm.prompts import (
-    PromptRegistry,
+from ragops.catalog import PROMPT, Catalog
+from ragops.errors import (
+    ConfigError,
+    IndexNotFoundError,
+    PromotionError,
     PromptRenderError,
-    content_sha256,
-    parse_prompt,
+    RagopsError,
 )
-from tests.catalog_urls import catalog_url_for
+from ragops.llm.prompt_files import content_sha256, parse_prompt
+from ragops.llm.prompts import PromptRegistry
 from tests.conftest import write_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,16 +245,14 @@ def test_render_fills_every_variable_and_refuses_missing_or_extra(
 # -- aliases, promote, rollback, history --------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_promote_rollback_and_history(kind: str, tmp_path: Path) -> None:
+def test_promote_rollback_and_history(catalog_url: str, tmp_path: Path) -> None:
     prompts_dir = tmp_path / "prompts"
     prompts_dir.mkdir()
-    with catalog_url_for(kind, tmp_path) as url:
-        catalog = Catalog(url)
-        try:
-            _promote_rollback_and_history(PromptRegistry(catalog, prompts_dir), prompts_dir)
-        finally:
-            catalog.close()
+    catalog = Catalog(catalog_url)
+    try:
+        _promote_rollback_and_history(PromptRegistry(catalog, prompts_dir), prompts_dir)
+    finally:
+        catalog.close()
 
 
 def _promote_rollback_and_history(registry: PromptRegistry, prompts_dir: Path) -> None:
@@ -265,17 +264,18 @@ def _promote_rollback_and_history(registry: PromptRegistry, prompts_dir: Path) -
     assert registry.aliases("answer") == {"production": v1}  # only the first is automatic
 
     staged = registry.promote("answer", "latest", "staging", actor="ci", reason="try it")
-    assert (staged.action, staged.from_sha256, staged.to_sha256) == ("promote", None, v3.sha256)
+    assert (staged.action, staged.from_target, staged.to_target) == ("promote", None, v3.sha256)
     moved = registry.promote("answer", "v2", reason="better")
-    assert (moved.from_short, moved.to_short) == (v1.short_id, v2.short_id)
+    assert (moved.from_target, moved.to_target) == (v1.sha256, v2.sha256)
     registry.promote("answer", v3.short_id)
     assert registry.aliases("answer") == {"production": v3, "staging": v3}
     unchanged = registry.promote("answer", "v3")
     assert unchanged.action == "unchanged"
-    assert registry.alias_stack("answer", "production") == [v1.sha256, v2.sha256, v3.sha256]
+    stack = registry.catalog.pointers.stack(PROMPT, "answer", "production")
+    assert [m.to_target for m in stack] == [v1.sha256, v2.sha256, v3.sha256]
 
     back = registry.rollback("answer", reason="v3 hallucinates")
-    assert (back.action, back.from_sha256, back.to_sha256) == ("rollback", v3.sha256, v2.sha256)
+    assert (back.action, back.from_target, back.to_target) == ("rollback", v3.sha256, v2.sha256)
     assert registry.get("answer", "production") == v2
     registry.rollback("answer")
     assert registry.get("answer", "production") == v1
@@ -287,7 +287,7 @@ def _promote_rollback_and_history(registry: PromptRegistry, prompts_dir: Path) -
         registry.rollback("answer", "canary")
 
     history = registry.history("answer")
-    assert [(m.alias, m.action, m.to_sha256) for m in history] == [
+    assert [(m.name, m.action, m.to_target) for m in history] == [
         ("production", "promote", v1.sha256),
         ("staging", "promote", v3.sha256),
         ("production", "promote", v2.sha256),
@@ -298,7 +298,7 @@ def _promote_rollback_and_history(registry: PromptRegistry, prompts_dir: Path) -
     assert history[0].reason == "first version (automatic)"
     assert (history[1].actor, history[1].reason) == ("ci", "try it")
     assert history[4].reason == "v3 hallucinates"
-    assert [m.alias for m in registry.history("answer", "staging")] == ["staging"]
+    assert [m.name for m in registry.history("answer", "staging")] == ["staging"]
     assert history[0].at <= history[-1].at and history[0].at.tzinfo is not None
 
     # the registry is shared: another instance on the same catalog sees the same state

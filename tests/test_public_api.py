@@ -1,11 +1,14 @@
-"""The public surface of `import ragops` is small and deliberate: changing it is a decision."""
+"""The public surface of `import ragops` is small and deliberate: changing it is a decision.
+Importing ragops changes nothing in the host process."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import ragops
+from ragops import errors
 
 
 def test_exported_members() -> None:
@@ -16,35 +19,62 @@ def test_exported_members() -> None:
             "ConnectorError",
             "EmbeddingError",
             "EvalError",
+            "EvalRun",
             "Hit",
+            "IndexLockedError",
             "IndexNotFoundError",
+            "LLMError",
+            "LeaseLostError",
             "ParseError",
+            "ParserSetupError",
             "Project",
             "ProjectConfig",
+            "Promotion",
             "PromotionError",
+            "PromptRenderError",
             "RagopsError",
             "Retriever",
+            "RunSummary",
             "SourceDocument",
             "StoreError",
             "StoreLockedError",
-            "IndexLockedError",
             "__version__",
             "connector",
+            "evaluate",
             "load_config",
+            "promote",
+            "rollback",
+            "run",
+            "sync",
         ]
     )
     for name in ragops.__all__:
         assert hasattr(ragops, name), name
 
 
-def test_importing_ragops_loads_no_model_or_parser_stack() -> None:
+def test_every_error_a_user_may_catch_is_exported() -> None:
+    for name in errors.__all__:
+        exported = getattr(ragops, name, None)
+        assert exported is getattr(errors, name), f"ragops.{name} is not exported"
+        assert issubclass(exported, ragops.RagopsError)
+
+
+def test_importing_ragops_changes_nothing_and_loads_no_model_or_parser_stack() -> None:
     code = (
-        "import sys, ragops\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'unstructured', 'ragas', 'dagster')"
-        " if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "import json, logging, os, sys, warnings\n"
+        "env = dict(os.environ)\n"
+        "handlers = list(logging.getLogger().handlers)\n"
+        "filters = list(warnings.filters)\n"
+        "import ragops, ragops.pipeline, ragops.cli\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'unstructured', 'ragas',"
+        " 'dagster', 'llama_index', 'openai') if m in sys.modules]\n"
+        "changed = sorted(k for k in set(env) | set(os.environ) if env.get(k) != os.environ.get(k))\n"
+        "print(json.dumps({'heavy': heavy, 'env': changed,"
+        " 'logging': list(logging.getLogger().handlers) != handlers,"
+        " 'warnings': list(warnings.filters) != filters}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == ""
+    report = json.loads(result.stdout)
+    assert report == {"heavy": [], "env": [], "logging": False, "warnings": False}
