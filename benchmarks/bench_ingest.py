@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import ragops
 from benchmarks.common import (
     HF_DOCS,
     SHARED_DATA,
@@ -60,7 +61,7 @@ def main() -> None:
         model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        [result] = project.sync("bench")
+        [result] = ragops.sync(project, "bench")
         sync_seconds = time.perf_counter() - started
 
         collection = result.collection
@@ -71,7 +72,7 @@ def main() -> None:
         pure_embed = time.perf_counter() - started
 
         started = time.perf_counter()
-        [noop] = project.sync("bench")
+        [noop] = ragops.sync(project, "bench")
         noop_seconds = time.perf_counter() - started
 
         retriever = Retriever(project, "bench", version=result.version)

@@ -4,7 +4,7 @@ version, and promote / rollback latency at 2k and 100k points.
 Part 1 works on a copy of ../shared/data/hf-hub-docs/docs (360 markdown files) in a temporary
 folder, so files can be modified, deleted and added (the shared data is never touched):
 
-* full build: wall seconds of ``project.sync("bench")`` with the model loaded beforehand;
+* full build: wall seconds of ``ragops.sync(project, "bench")`` with the model loaded beforehand;
 * no-op re-sync: in-process, and as a fresh ``ragops --config … sync bench --json`` process,
   compared with the bare start of a process that imports ``ragops.cli`` (target: no-op ≤ 2 s
   beyond process start);
@@ -45,6 +45,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import ragops
 from benchmarks.common import HF_DOCS, SHARED_DATA, peak_rss_mib, require, save, summary_ms
 from benchmarks.common import write_project as _write_project
 
@@ -161,7 +162,7 @@ def _change(
 ) -> tuple[dict[str, Any], Any, int]:
     """Sync the index and summarise it against the full build's (wall, CPU) seconds."""
     started, cpu_started = time.perf_counter(), time.process_time()
-    [result] = project.sync(INDEX)
+    [result] = ragops.sync(project, INDEX)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     summary = _sync_summary(result, seconds, cpu, *full)
     total_points = project.store.count(collection)
@@ -193,7 +194,7 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         # 1. full build, model loaded beforehand
         project, model_load = _open_loaded(config)
         started, cpu_started = time.perf_counter(), time.process_time()
-        [full] = project.sync(INDEX)
+        [full] = ragops.sync(project, INDEX)
         full_seconds = time.perf_counter() - started
         full_cpu = time.process_time() - cpu_started
         base = (full_seconds, full_cpu)
@@ -205,21 +206,21 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         noop_times, noop_embedded = [], []
         for _ in range(3):
             started = time.perf_counter()
-            [noop] = project.sync(INDEX)
+            [noop] = ragops.sync(project, INDEX)
             noop_times.append(time.perf_counter() - started)
             noop_embedded.append(noop.embedded)
             assert not noop.created_version, "a no-op sync created a version"
         project.close()
 
         # 2b. a fresh process: bare start, then a no-op `ragops sync`
-        ragops = _ragops_executable()
+        cli = _ragops_executable()
         python_start, python_runs, _ = _median_run([sys.executable, "-c", "pass"], cli_runs)
         import_start, import_runs, _ = _median_run(
             [sys.executable, "-c", "import ragops.cli"], cli_runs
         )
-        help_start, help_runs, _ = _median_run([ragops, "--help"], cli_runs)
+        help_start, help_runs, _ = _median_run([cli, "--help"], cli_runs)
         cli_noop, cli_runs_s, stdout = _median_run(
-            [ragops, "--config", str(config), "sync", INDEX, "--json"], cli_runs
+            [cli, "--config", str(config), "sync", INDEX, "--json"], cli_runs
         )
         [cli_result] = json.loads(stdout)["indexes"]
         assert not cli_result["created_version"], "the CLI no-op sync created a version"
@@ -263,7 +264,7 @@ def incremental(limit: int | None, cli_runs: int) -> dict[str, Any]:
         for path in to_modify_cli:
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(_appended_paragraph(path.name, "cli"))
-        cli_modify, done = _timed_run([ragops, "--config", str(config), "sync", INDEX, "--json"])
+        cli_modify, done = _timed_run([cli, "--config", str(config), "sync", INDEX, "--json"])
         [cli_modify_result] = json.loads(done.stdout)["indexes"]
 
     base_points = full.points_written
@@ -357,7 +358,6 @@ def _synthetic_points(rng: Any, count: int, v_from: int, first_doc: int) -> list
                     "chunk_id": chunk,
                     "doc_id": f"docs/page-{doc}.md",
                     "source": "corpus",
-                    "ordinal": i % 6,
                     "text": f"Synthetic chunk {i} of page {doc}. " * 12,
                     "metadata": {"filename": f"page-{doc}.md"},
                     "acl": [],
@@ -372,7 +372,8 @@ def _synthetic_points(rng: Any, count: int, v_from: int, first_doc: int) -> list
 def promotion(size: int, repeats: int) -> dict[str, Any]:
     import numpy as np
 
-    from ragops.lifecycle import promote, rollback
+    from ragops.catalog import INDEX as POINTER
+    from ragops.environments import promote, rollback
     from ragops.project import Project
 
     rng = np.random.default_rng(size)
@@ -384,8 +385,13 @@ def promotion(size: int, repeats: int) -> dict[str, Any]:
         try:
             catalog, store = project.catalog, project.store
             fingerprint = hashlib.sha256(f"synthetic-{size}".encode()).hexdigest()
-            generation = catalog.get_or_create_generation(
-                INDEX, fingerprint, {"synthetic": size}, DIMENSION, "cosine"
+            generation = catalog.generations.get_or_create(
+                INDEX,
+                fingerprint,
+                {"synthetic": size},
+                DIMENSION,
+                "cosine",
+                collection=project.collection_name(INDEX, fingerprint),
             )
             store.create_collection(generation.collection, DIMENSION, "cosine")
             started = time.perf_counter()
@@ -394,11 +400,11 @@ def promotion(size: int, repeats: int) -> dict[str, Any]:
                 batch = _synthetic_points(rng, min(4096, size - start), 1, start // 6)
                 store.upsert(generation.collection, batch)
                 ids.extend(p.id for p in batch)
-            catalog.commit_version(INDEX, 1, generation.id, [], [], {"chunks": size})
+            catalog.versions.commit(INDEX, 1, generation.id, [], [], {"chunks": size})
             changed = max(1, size // 100)  # version 2: 1 % closed, 1 % added
             store.set_v_to(generation.collection, ids[:changed], 2)
             store.upsert(generation.collection, _synthetic_points(rng, changed, 2, size // 6 + 1))
-            catalog.commit_version(INDEX, 2, generation.id, [], [], {"chunks": size})
+            catalog.versions.commit(INDEX, 2, generation.id, [], [], {"chunks": size})
             write_seconds = time.perf_counter() - started
             counts = {
                 "v1": store.count(generation.collection, 1),
@@ -415,11 +421,11 @@ def promotion(size: int, repeats: int) -> dict[str, Any]:
                 started = time.perf_counter()
                 rollback(project, INDEX, "production", reason="bench")
                 rollback_times.append(time.perf_counter() - started)
-                assert catalog.environment(INDEX, "production").version == 1
+                assert catalog.pointers.get(POINTER, INDEX, "production").version == 1
                 started = time.perf_counter()
                 promote(project, INDEX, 2, "production", force=True, reason="bench")
                 promote_times.append(time.perf_counter() - started)
-                assert catalog.environment(INDEX, "production").version == 2
+                assert catalog.pointers.get(POINTER, INDEX, "production").version == 2
         finally:
             project.close()
 

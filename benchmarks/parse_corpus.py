@@ -1,4 +1,4 @@
-"""Parse every file of a folder with ragops.parse and report what happened to each.
+"""Parse every file of a folder with ragops.documents and report what happened to each.
 
 Every file must end either parsed ("ok") or quarantined with a reason; the run must finish.
 Each file gets a wall-time budget: parsing runs in one worker process, and a file that runs
@@ -61,8 +61,8 @@ def _worker(conn: Connection, settings: dict[str, Any]) -> None:
 
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
+    from ragops.documents import configure_offline, parse_document
     from ragops.errors import ParseError
-    from ragops.parse import configure_offline, parse_document
 
     started = time.perf_counter()
     configure_offline()

@@ -8,14 +8,15 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import ragops
 from ragops.cli import app
 from ragops.environments import promote
 from ragops.evals.evaluate import evaluate_index
 from ragops.evals.results import read_results
-from ragops.llm.prompts import PromptRegistry
+from ragops.llm.prompts import PromptRegistry, index_prompt
 from ragops.project import Project
 from tests import openai_stub as stub_module
-from tests.conftest import write_project
+from tests.conftest import EVALS, write_project
 from tests.evals.test_judge import judge
 from tests.openai_stub import OpenAIStub, Reply
 
@@ -48,22 +49,25 @@ def test_eval_generates_with_the_prompt_version_and_the_judge_scores_it(
     openai_stub.default = judge  # every other request is a ragas judge prompt
     path = _project(tmp_path, openai_stub, with_judge=True)
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         [run] = evaluate_index(project, "docs")
         production = PromptRegistry.for_project(project).get("answer", "production")
 
         generation = openai_stub.requests_containing("Use only this context")
         assert len(generation) == 4, "one generation per eval question"
-        assert "How much sun do tomato plants need?" in generation[1].prompt or any(
-            "tomato" in r.prompt for r in generation
+        asked = {q["question"] for q in EVALS}
+        assert {next(q for q in asked if q in r.prompt) for r in generation} == asked, (
+            "each eval question reaches the generator once"
         )
         assert "[1] " in generation[0].prompt, "the retrieved chunks reach the generator"
         metrics = run.report.metrics
-        assert 0.0 <= metrics["faithfulness"] <= 1.0 and "answer_relevancy" in metrics
+        # the scripted judge supports both statements of an answer whenever its context holds
+        # the Moon passage, which k=5 retrieves for every question of this four-document index
+        assert metrics["faithfulness"] == 1.0 and "answer_relevancy" in metrics
         assert run.report.skipped["llm_context_precision"] == "no sample has a reference_answer"
         assert "faithfulness" not in run.report.skipped
 
-        [row] = project.catalog.eval_results("docs", 1)
+        [row] = [r.to_dict() for r in project.catalog.evals.of_version("docs", 1)]
         assert row["prompt_sha256"] == production.sha256 and row["judge"] == "judge-model"
         assert row["usage"]["generation"]["prompt_tokens"] > 0
         assert row["usage"]["judge"]["cost"] > 0
@@ -73,9 +77,9 @@ def test_eval_generates_with_the_prompt_version_and_the_judge_scores_it(
 
         # a new prompt version is evaluated separately and recorded with its own hash
         (path.parent / "prompts" / "answer.txt").write_text(TEMPLATE + " Be brief.")
-        [again] = evaluate_index(project, "docs", prompt_ref="latest")
+        [again] = evaluate_index(project, "docs", prompt=index_prompt(project, "docs", "latest"))
         assert again.prompt is not None and again.prompt.sha256 != production.sha256
-        assert [r["prompt_sha256"] for r in project.catalog.eval_results("docs", 1)] == [
+        assert [r.prompt_sha256 for r in project.catalog.evals.of_version("docs", 1)] == [
             production.sha256,
             again.prompt.sha256,
         ]
@@ -86,7 +90,7 @@ def test_without_a_judge_llm_metrics_are_skipped_with_the_reason(
 ) -> None:
     path = _project(tmp_path, openai_stub, with_judge=False)
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         [run] = evaluate_index(project, "docs")
     for metric in ("faithfulness", "answer_relevancy", "llm_context_precision"):
         assert run.report.skipped[metric] == "no judge LLM configured"
@@ -100,7 +104,7 @@ def test_ragops_ask_answers_with_the_production_prompt(
     openai_stub.route("Use only this context", Reply(content="Six hours of sun a day."))
     path = _project(tmp_path, openai_stub, with_judge=False)
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         promote(project, "docs", 1, force=True, reason="test")
     result = CliRunner().invoke(
         app, ["--config", str(path), "ask", "docs", "How much sun do tomatoes need?", "--json"]

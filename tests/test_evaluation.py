@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import ragops
 from ragops.cli import app
 from ragops.evals.evaluate import evaluate_index
 from ragops.evals.results import compare_versions, read_results
@@ -18,18 +19,18 @@ def test_eval_results_are_stored_and_versions_compare(tmp_path: Path) -> None:
     path = write_project(tmp_path / "p")
     docs = path.parent / "docs"
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         [first] = evaluate_index(project, "docs")
         assert first.report.metrics["recall@5"] == 1.0
         assert first.report.skipped["faithfulness"] == "no judge LLM configured"
-        row = project.catalog.eval_results("docs", 1)[-1]
+        row = project.catalog.evals.of_version("docs", 1)[-1].to_dict()
         per_question = read_results(row["results_path"])
         assert len(per_question) == 4 and {"recall@5", "ndcg@10", "question"} <= set(
             per_question[0]
         )
 
         (docs / "gardening.md").unlink()
-        project.sync()
+        ragops.sync(project)
         evaluate_index(project, "docs")
         comparison = compare_versions(project, "docs", 1, 2)
         assert comparison.metrics["recall@1"]["delta"] < 0

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+import ragops
 from ragops.config import LLMConfig
 from ragops.environments import promote
 from ragops.errors import ConfigError, LLMError, RagopsError
-from ragops.llm.answers import ask, ask_many, format_context, render_prompt
+from ragops.llm.answers import ask, ask_many, render_prompt
 from ragops.llm.client import LLMClient
 from ragops.project import Project
 from tests import openai_stub as stub_module
@@ -206,7 +207,7 @@ def project_path(stub: OpenAIStub, tmp_path_factory: pytest.TempPathFactory) -> 
     """The test project, version 1 built and promoted, with `llm:` pointing at the stub."""
     path = write_project(tmp_path_factory.mktemp("gen") / "project")
     with Project.open(path) as project:
-        project.sync()
+        ragops.sync(project)
         promote(project, "docs", 1, force=True, reason="test")
     with path.open("a", encoding="utf-8") as config:
         config.write(
@@ -240,8 +241,10 @@ def test_ask_sends_the_rendered_prompt_with_the_retrieved_contexts(
     (request,) = stub.chat_requests()
     sent = request.body["messages"]
     assert sent == [{"role": "user", "content": answer.prompt}]
-    assert answer.prompt == TEMPLATE.format(
-        context=format_context(answer.contexts), question=question
+    first, second = answer.contexts
+    assert answer.prompt == (
+        f"Use these passages:\n[1] rollback.md\n{first.text.strip()}\n\n"
+        f"[2] {second.doc_id}\n{second.text.strip()}\n\nQ: {question}\nA:"
     )
     assert sent[0]["content"].startswith("Use these passages:\n[1] rollback.md\n")
     assert "Use ragops rollback INDEX to return production" in sent[0]["content"]
@@ -265,8 +268,10 @@ def test_ask_with_a_prompt_version_records_its_id(project: Project, stub: OpenAI
     version = FakePromptVersion("support-qa", "SYSTEM: cite sources.\n{context}\n---\n{question}")
     answer = ask(project, "docs", "What causes the tides?", k=1, prompt=version, version=1)
     (request,) = stub.chat_requests()
+    [hit] = answer.contexts
+    assert hit.doc_id == "astronomy.md"
     assert request.body["messages"][0]["content"] == (
-        f"SYSTEM: cite sources.\n{format_context(answer.contexts)}\n---\nWhat causes the tides?"
+        f"SYSTEM: cite sources.\n[1] astronomy.md\n{hit.text.strip()}\n---\nWhat causes the tides?"
     )
     assert "Tides are mostly caused by the Moon" in request.body["messages"][0]["content"]
     assert answer.prompt_name == "support-qa" and answer.prompt_sha256 == "ab" * 32

@@ -7,8 +7,8 @@ import mimetypes
 from collections.abc import Iterator
 from pathlib import Path
 
-from ragops.sources import SourceDocument, connector
 from ragops.errors import ConnectorError
+from ragops.sources import SourceDocument, connector
 
 DEFAULT_EXCLUDE = [".*", "**/.*", "**/.*/**", "**/__pycache__/**"]
 

@@ -233,10 +233,26 @@ def test_score_batch_inside_a_running_event_loop() -> None:
 
 
 def test_ragas_runs_offline_with_telemetry_off() -> None:
-    score_batch([RagasInput(["a"], ["a"])])  # loads ragas
-    assert os.environ["RAGAS_DO_NOT_TRACK"].lower() == "true"
-    cache = Path(os.environ["TIKTOKEN_CACHE_DIR"])
-    assert cache.is_dir() and any(cache.iterdir())
+    """In a clean process: loading ragas turns its telemetry off and points tiktoken at the
+    encodings LlamaIndex ships; a value the user set is kept."""
+    code = (
+        "import json, os\n"
+        "from ragops.evals import RagasInput, score_batch\n"
+        "before = os.environ.get('RAGAS_DO_NOT_TRACK')\n"
+        "[scores] = score_batch([RagasInput(['a'], ['a'])])\n"
+        "print(json.dumps([before, os.environ.get('RAGAS_DO_NOT_TRACK'),"
+        " os.environ.get('TIKTOKEN_CACHE_DIR'), os.environ.get('DO_NOT_TRACK'),"
+        " scores.values['id_context_recall']]))\n"
+    )
+    names = ("RAGAS_DO_NOT_TRACK", "TIKTOKEN_CACHE_DIR", "DO_NOT_TRACK")
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env["DO_NOT_TRACK"] = "yes"  # the user's own value
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    before, after, cache, do_not_track, recall = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (before, after, do_not_track, recall) == (None, "true", "yes", 1.0)
+    assert Path(cache).is_dir() and any(Path(cache).iterdir())
 
 
 def test_importing_evals_does_not_import_ragas() -> None:

@@ -51,7 +51,9 @@ class Evals:
                     usage_json=json.dumps(usage) if usage is not None else None,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def of_version(self, index_name: str, version: int | None = None) -> list[EvalRecord]:
         """Eval rows of the index (of one version if given), oldest first."""

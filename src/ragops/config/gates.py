@@ -107,13 +107,13 @@ class Gate(BaseModel):
         if not match:
             raise ValueError(f"cannot read gate {text!r}: {GATE_SYNTAX}")
         op = cast(GateOp, match["op"])
-        common = {"metric": match["metric"], "op": op, "eval_set": match["set"]}
+        metric, eval_set = match["metric"], match["set"]
         if match["number"] is not None:
-            return cls(**common, threshold=float(match["number"]))
+            return cls(metric=metric, op=op, eval_set=eval_set, threshold=float(match["number"]))
         delta = 0.0
         if match["delta"] is not None:
             delta = float(match["delta"]) * (-1 if match["sign"] == "-" else 1)
-        return cls(**common, production_delta=delta)
+        return cls(metric=metric, op=op, eval_set=eval_set, production_delta=delta)
 
     @property
     def relative(self) -> bool:

@@ -348,7 +348,7 @@ class ClientStore:
     def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
         """Delete points with ``v_to <= closed_by`` (and ``v_from > after``); count them."""
         self._require(name)
-        must = [qm.FieldCondition(key="v_to", range=qm.Range(lte=closed_by))]
+        must: list[Any] = [qm.FieldCondition(key="v_to", range=qm.Range(lte=closed_by))]
         if after is not None:
             must.append(qm.FieldCondition(key="v_from", range=qm.Range(gt=after)))
         flt = qm.Filter(must=must)

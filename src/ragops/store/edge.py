@@ -405,7 +405,7 @@ class EdgeStore:
     def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
         """Delete points with ``v_to <= closed_by`` (and ``v_from > after``); count them."""
         shard = self._shard(name)
-        must = [qe.FieldCondition("v_to", range=qe.RangeFloat(lte=float(closed_by)))]
+        must: list[Any] = [qe.FieldCondition("v_to", range=qe.RangeFloat(lte=float(closed_by)))]
         if after is not None:
             must.append(qe.FieldCondition("v_from", range=qe.RangeFloat(gt=float(after))))
         flt = qe.Filter(must=must)

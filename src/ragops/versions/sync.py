@@ -306,7 +306,7 @@ def _apply(
         counts.unchanged += 1
     else:
         counts.changed += 1
-    base = {
+    base: dict[str, Any] = {
         "source": listed.source,
         "doc_id": document.doc_id,
         "version_marker": document.version,
