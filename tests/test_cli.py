@@ -1,4 +1,6 @@
-"""The ragops command line, run as a user runs it: a real process, stdout parsed as JSON."""
+"""The ragops command line, as a user runs it: real processes (stdout parsed as JSON, exit
+statuses), and the long scenario in this process (the same Typer app and library, without
+paying the model's import for every command)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,25 @@ def ragops(
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The same command run by the Typer app in this process (cwd and env applied)."""
+    from typer.testing import CliRunner
+
+    from ragops.cli import app
+
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner(env=env).invoke(app, list(args))
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def as_json(result: subprocess.CompletedProcess[str]) -> dict:
@@ -58,7 +79,7 @@ def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
 def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> None:
     path = write_project(tmp_path / "p")
     cwd = path.parent
-    synced = as_json(ragops("sync", "--json", cwd=cwd))
+    synced = as_json(cli("sync", "--json", cwd=cwd))
     [docs] = synced["indexes"]
     assert set(docs) >= {
         "index",
@@ -73,40 +94,40 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
     assert set(docs["documents"]) >= {"seen", "new", "changed", "deleted", "quarantined"}
     assert docs["version"] == 1 and docs["documents"]["new"] == 4
 
-    no_env = ragops("search", "docs", "tides", "--json", cwd=cwd)
+    no_env = cli("search", "docs", "tides", "--json", cwd=cwd)
     assert no_env.returncode == 1
     assert json.loads(no_env.stdout)["error"]["type"] == "IndexNotFoundError"
 
-    evals = as_json(ragops("eval", "docs", "--json", cwd=cwd))
+    evals = as_json(cli("eval", "docs", "--json", cwd=cwd))
     assert evals["evals"][0]["metrics"]["recall@5"] == pytest.approx(1.0)
-    assert ragops("promote", "docs", "1", cwd=cwd).returncode == 0
+    assert cli("promote", "docs", "1", cwd=cwd).returncode == 0
 
     (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
     env = {"RAGOPS_CONFIG": str(path)}
     assert (
-        as_json(ragops("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"]
+        as_json(cli("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"]
         == 2
     )
-    assert ragops("promote", "docs", "2", "--force", "--reason", "demo", cwd=cwd).returncode == 0
+    assert cli("promote", "docs", "2", "--force", "--reason", "demo", cwd=cwd).returncode == 0
 
-    hits = as_json(ragops("search", "docs", "what do bees make?", "-k", "2", "--json", cwd=cwd))
+    hits = as_json(cli("search", "docs", "what do bees make?", "-k", "2", "--json", cwd=cwd))
     assert hits["version"] == 2 and hits["hits"][0]["doc_id"] == "bees.md"
     pinned = as_json(
-        ragops("search", "docs", "what do bees make?", "--version", "1", "--json", cwd=cwd)
+        cli("search", "docs", "what do bees make?", "--version", "1", "--json", cwd=cwd)
     )
     assert "bees.md" not in {h["doc_id"] for h in pinned["hits"]}
     filtered = as_json(
-        ragops("search", "docs", "bread", "--filter", "doc_id=rollback.md", "--json", cwd=cwd)
+        cli("search", "docs", "bread", "--filter", "doc_id=rollback.md", "--json", cwd=cwd)
     )
     assert {h["doc_id"] for h in filtered["hits"]} == {"rollback.md"}
 
-    assert ragops("rollback", "docs", cwd=cwd).returncode == 0
-    versions = as_json(ragops("versions", "docs", "--json", cwd=cwd))["versions"]
+    assert cli("rollback", "docs", cwd=cwd).returncode == 0
+    versions = as_json(cli("versions", "docs", "--json", cwd=cwd))["versions"]
     assert [(v["version"], v["environments"]) for v in versions] == [(1, ["production"]), (2, [])]
-    history = as_json(ragops("history", "docs", "--json", cwd=cwd))["history"]
+    history = as_json(cli("history", "docs", "--json", cwd=cwd))["history"]
     assert [h["action"] for h in history] == ["promote", "promote", "rollback"]
     assert history[1]["forced"] is False and history[1]["reason"] == "demo"
-    unlocked = ragops("unlock", "docs", cwd=cwd)
+    unlocked = cli("unlock", "docs", cwd=cwd)
     assert unlocked.returncode == 0 and "not locked" in unlocked.stdout
 
 
@@ -127,8 +148,8 @@ def test_run_exits_3_with_the_verdict_when_a_gate_refuses(tmp_path: Path) -> Non
 def test_quarantine_lists_reasons(tmp_path: Path) -> None:
     path = write_project(tmp_path / "p")
     (path.parent / "docs" / "locked.pdf").write_bytes(b"%PDF-1.7\n garbage")
-    as_json(ragops("sync", "--json", cwd=path.parent))
-    rows = as_json(ragops("quarantine", "docs", "--json", cwd=path.parent))["quarantined"]
+    as_json(cli("sync", "--json", cwd=path.parent))
+    rows = as_json(cli("quarantine", "docs", "--json", cwd=path.parent))["quarantined"]
     assert [r["doc_id"] for r in rows] == ["locked.pdf"] and rows[0]["reason"]
 
 

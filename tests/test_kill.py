@@ -81,9 +81,10 @@ def test_sync_killed_at_any_point_recovers_exactly(
             production_ids
         )
 
-    finished = _sync_in_subprocess(path, None)
-    assert finished.returncode == 0, finished.stderr[-2000:]
+    # The next run (in this process, where the model is loaded already) recovers.
     with Project.open(path) as project:
+        [finished] = ragops.sync(project)
+        assert finished.version == 2
         number, ids = _head_chunks(project)
         assert len(ids) == len(set(ids)), "no duplicate chunk"
         assert set(ids) == expected_chunk_ids, "exactly the chunks of a clean build"
