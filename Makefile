@@ -13,10 +13,10 @@ quickstart: setup
 
 # Set up, then run the whole test suite (what CI runs).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
