@@ -193,7 +193,7 @@ def ragops_config(dim: int) -> Any:
     """The configuration ragops' EdgeStore creates collections with (None if not importable)."""
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-        from ragops.store.edge import edge_config
+        from ragops.store.edge_schema import edge_config
     except ImportError:
         return None
     return edge_config(dim, "cosine")

@@ -19,21 +19,25 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from ragops.errors import StoreError, StoreLockedError
+from ragops.errors import StoreError
 from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.client_schema import (
+    DISTANCES,
+    INDEX_SCHEMAS,
+    QdrantConnection,
+    qdrant_filter,
+    record,
+)
 from ragops.store.common import (
     DEFAULT_HNSW_EF,
     EXACT_SEARCH_BELOW,
     INDEXED_FIELDS,
-    as_float_list,
     check_dimension,
     check_distance,
     check_ids,
     check_name,
-    normalize_filters,
     score_from_qdrant,
 )
 
@@ -41,47 +45,8 @@ __all__ = ["ClientStore"]
 
 T = TypeVar("T")
 
-_DISTANCES: dict[str, qm.Distance] = {
-    "cosine": qm.Distance.COSINE,
-    "dot": qm.Distance.DOT,
-    "euclid": qm.Distance.EUCLID,
-}
-_FROM_QDRANT: dict[str, str] = {"Cosine": "cosine", "Dot": "dot", "Euclid": "euclid"}
-_INDEX_SCHEMAS: dict[str, qm.PayloadSchemaType] = {
-    "integer": qm.PayloadSchemaType.INTEGER,
-    "keyword": qm.PayloadSchemaType.KEYWORD,
-}
 _UPSERT_BATCH = 256
 _OPTIMIZE_TIMEOUT_S = 600.0
-
-
-def _version_conditions(version: int) -> list[qm.FieldCondition]:
-    """``v_from <= version < v_to`` (payload-indexed integer ranges on a server)."""
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise StoreError(f"Invalid version {version!r}: it must be an int.")
-    return [
-        qm.FieldCondition(key="v_from", range=qm.Range(lte=version)),
-        qm.FieldCondition(key="v_to", range=qm.Range(gt=version)),
-    ]
-
-
-def _qdrant_filter(
-    version: int | None, filters: Mapping[str, Any] | None = None
-) -> qm.Filter | None:
-    must: list[Any] = [] if version is None else _version_conditions(version)
-    for key, value in normalize_filters(filters):
-        match: qm.MatchAny | qm.MatchValue = (
-            qm.MatchAny(any=value) if isinstance(value, list) else qm.MatchValue(value=value)
-        )
-        must.append(qm.FieldCondition(key=key, match=match))
-    return qm.Filter(must=must) if must else None
-
-
-def _record(rec: Any, with_vectors: bool) -> PointRecord:
-    vector: Sequence[float] = []
-    if with_vectors and rec.vector is not None:
-        vector = list(rec.vector)
-    return PointRecord(id=str(rec.id), vector=vector, payload=dict(rec.payload or {}))
 
 
 class ClientStore:
@@ -105,43 +70,14 @@ class ClientStore:
         exact_search_below: int = EXACT_SEARCH_BELOW,
         timeout: int | None = None,
     ) -> None:
-        if not location:
-            raise StoreError("Empty Qdrant location. Fix: set store.url to http://host:6333.")
-        self.location = location
         self.hnsw_ef = hnsw_ef
         self.exact_search_below = exact_search_below
-        self._is_server = location.startswith(("http://", "https://"))
-        self._params: dict[str, tuple[int, str]] = {}
         self._closed = False
-        if self._is_server:
-            self.description = f"Qdrant server ({location})"
-        elif location == ":memory:":
-            self.description = "qdrant-client (in memory)"
-        else:
-            self.description = f"qdrant-client local ({location})"
-        self._client = self._connect(location, api_key, timeout)
-
-    def _connect(self, location: str, api_key: str | None, timeout: int | None) -> QdrantClient:
-        try:
-            if self._is_server:
-                return QdrantClient(
-                    url=location, api_key=api_key, timeout=timeout, check_compatibility=False
-                )
-            if location == ":memory:":
-                return QdrantClient(location=":memory:")
-            return QdrantClient(path=location)
-        except RuntimeError as exc:
-            if "already accessed" in str(exc):
-                raise StoreLockedError(
-                    f"The local Qdrant folder {location} is in use by another process. "
-                    "Fix: wait for it to finish, or point `store.url` in ragops.yaml at a "
-                    "Qdrant server for concurrent access."
-                ) from None
-            raise StoreError(f"Cannot open {self.description}: {exc}.") from exc
-        except Exception as exc:
-            raise StoreError(
-                f"Cannot open {self.description}: {exc}. Fix: check store.url in ragops.yaml."
-            ) from exc
+        self._conn = QdrantConnection(location, api_key, timeout)
+        self.location = location
+        self.description = self._conn.description
+        self._client = self._conn.client
+        self._is_server = self._conn.is_server
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -158,61 +94,17 @@ class ClientStore:
         if self._closed:
             raise StoreError(f"{self.description} is closed. Fix: open a new store.")
 
-    def _fix(self) -> str:
-        if self._is_server:
-            return (
-                f"check that the Qdrant server at {self.location} is running and reachable "
-                "(e.g. `docker compose up -d qdrant`) and that the API key is right"
-            )
-        return "check the arguments; see the error above"
-
     def _call(
         self, action: str, name: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any
     ) -> T:
         """Run a qdrant-client call, turning its exceptions into StoreError with what/where/fix."""
         self._check_open()
-        try:
-            return fn(*args, **kwargs)
-        except StoreError:
-            raise
-        except Exception as exc:
-            where = f"collection {name!r} on {self.description}" if name else self.description
-            raise StoreError(
-                f"Qdrant could not {action} ({where}): {exc}. Fix: {self._fix()}."
-            ) from exc
+        return self._conn.call(action, name, fn, *args, **kwargs)
 
     def _require(self, name: str) -> tuple[int, str]:
         """(dimension, distance) of an existing collection; StoreError when it does not exist."""
-        cached = self._params.get(name)
-        if cached is not None:
-            return cached
-        check_name(name)
-        if not self._call("check the collection", name, self._client.collection_exists, name):
-            raise StoreError(
-                f"Collection {name!r} does not exist on {self.description}. Fix: create it "
-                "first (a sync creates its collection), or check the index name."
-            )
-        info = self._call("read the collection", name, self._client.get_collection, name)
-        vectors = info.config.params.vectors
-        if not isinstance(vectors, qm.VectorParams):
-            raise StoreError(
-                f"Collection {name!r} on {self.description} has named vectors, not the single "
-                "unnamed vector ragops writes. Fix: use another collection name."
-            )
-        distance = _FROM_QDRANT.get(vectors.distance.value, vectors.distance.value.lower())
-        self._params[name] = (int(vectors.size), distance)
-        return self._params[name]
-
-    def _check_vector(self, name: str, vector: Sequence[float]) -> list[float]:
-        dimension = self._require(name)[0]
-        values = as_float_list(vector)
-        if len(values) != dimension:
-            raise StoreError(
-                f"Vector of dimension {len(values)} does not fit collection {name!r} "
-                f"(dimension {dimension}) on {self.description}. Fix: embed with the model the "
-                "index was built with, or rebuild the index for the new model."
-            )
-        return values
+        self._check_open()
+        return self._conn.require(name)
 
     # -- collections ----------------------------------------------------------------------
 
@@ -228,7 +120,7 @@ class ClientStore:
             try:
                 self._client.create_collection(
                     name,
-                    vectors_config=qm.VectorParams(size=dimension, distance=_DISTANCES[distance]),
+                    vectors_config=qm.VectorParams(size=dimension, distance=DISTANCES[distance]),
                     hnsw_config=qm.HnswConfigDiff(
                         full_scan_threshold=max(
                             1, -(-self.exact_search_below * dimension * 4 // 1024)
@@ -239,7 +131,7 @@ class ClientStore:
                 if not self.collection_exists(name):
                     raise StoreError(
                         f"Qdrant could not create collection {name!r} on {self.description}: "
-                        f"{exc}. Fix: {self._fix()}."
+                        f"{exc}. Fix: {self._conn.fix()}."
                     ) from exc
         have = self._require(name)
         if have != (dimension, distance):
@@ -263,7 +155,7 @@ class ClientStore:
                     self._client.create_payload_index,
                     name,
                     field,
-                    _INDEX_SCHEMAS[kind],
+                    INDEX_SCHEMAS[kind],
                     wait=True,
                 )
 
@@ -274,7 +166,7 @@ class ClientStore:
     def drop_collection(self, name: str) -> None:
         """Delete the collection (Qdrant also removes aliases pointing at it)."""
         check_name(name)
-        self._params.pop(name, None)
+        self._conn.params.pop(name, None)
         if self.collection_exists(name):
             self._call("delete the collection", name, self._client.delete_collection, name)
 
@@ -313,7 +205,7 @@ class ClientStore:
             ids = check_ids([p.id for p in batch])
             structs = [
                 qm.PointStruct(
-                    id=pid, vector=self._check_vector(name, p.vector), payload=dict(p.payload)
+                    id=pid, vector=self._conn.check_vector(name, p.vector), payload=dict(p.payload)
                 )
                 for pid, p in zip(ids, batch, strict=True)
             ]
@@ -413,9 +305,9 @@ class ClientStore:
         On a server, ``exact=False`` lets Qdrant choose (exact below ``exact_search_below``
         candidates, HNSW with ``hnsw_ef`` above); ``:memory:`` and local mode always scan.
         """
-        query = self._check_vector(name, vector)
+        query = self._conn.check_vector(name, vector)
         distance = self._require(name)[1]
-        flt = _qdrant_filter(version, filters)
+        flt = qdrant_filter(version, filters)
         if k <= 0:
             return []
         params = None  # qdrant-client's local engine always scans (and warns about params)
@@ -453,14 +345,14 @@ class ClientStore:
     def count(self, name: str, version: int | None = None) -> int:
         """Points visible in ``version``, or all points when ``version`` is None."""
         self._require(name)
-        return self._count(name, _qdrant_filter(version))
+        return self._count(name, qdrant_filter(version))
 
     def scroll(
         self, name: str, version: int | None = None, with_vectors: bool = False
     ) -> Iterator[PointRecord]:
         """Every point (visible in ``version`` if given), in id order, fetched in pages."""
         self._require(name)
-        return self._scroll_pages(name, _qdrant_filter(version), with_vectors)
+        return self._scroll_pages(name, qdrant_filter(version), with_vectors)
 
     def _scroll_pages(
         self, name: str, flt: qm.Filter | None, with_vectors: bool
@@ -479,7 +371,7 @@ class ClientStore:
                 with_vectors=with_vectors,
             )
             for rec in records:
-                yield _record(rec, with_vectors)
+                yield record(rec, with_vectors)
             if offset is None:
                 return
 
@@ -500,7 +392,7 @@ class ClientStore:
             with_payload=True,
             with_vectors=with_vectors,
         )
-        by_id = {str(r.id): _record(r, with_vectors) for r in found}
+        by_id = {str(r.id): record(r, with_vectors) for r in found}
         return [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]
 
     # -- aliases --------------------------------------------------------------------------
