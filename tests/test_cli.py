@@ -105,8 +105,7 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
     (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
     env = {"RAGOPS_CONFIG": str(path)}
     assert (
-        as_json(cli("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"]
-        == 2
+        as_json(cli("sync", "docs", "--json", cwd=tmp_path, env=env))["indexes"][0]["version"] == 2
     )
     assert cli("promote", "docs", "2", "--force", "--reason", "demo", cwd=cwd).returncode == 0
 

@@ -23,9 +23,7 @@ def _pointer(project: Project, env: str) -> int | None:
 def test_each_step_takes_exactly_what_the_step_before_produced(
     tmp_path: Path, catalog_url: str
 ) -> None:
-    path = write_project(
-        tmp_path / "p", catalog_url=catalog_url, gates=["recall@5 >= 0.5"]
-    )
+    path = write_project(tmp_path / "p", catalog_url=catalog_url, gates=["recall@5 >= 0.5"])
     with Project.open(path) as project:
         staged = pipeline.stage(project, "docs")
         assert staged.counts()["parsed"] == 4
@@ -103,5 +101,7 @@ def test_bfloat16_and_float32_vectors_never_share_a_generation_or_a_cache(tmp_pa
         [bf16] = ragops.sync(project)
         assert bf16.generation != fp32.generation
         assert bf16.embedded == bf16.points_written > 0 and bf16.reused == 0
-        dtypes = {g.spec["embedding"]["dtype"] for g in project.catalog.generations.of_index("docs")}
+        dtypes = {
+            g.spec["embedding"]["dtype"] for g in project.catalog.generations.of_index("docs")
+        }
         assert dtypes == {"float32", "bfloat16"}

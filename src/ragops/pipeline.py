@@ -128,11 +128,8 @@ def sync(
     project: Project, index: str | None = None, progress: SyncProgress | None = None
 ) -> list[SyncResult]:
     """Build every index (or one), in configuration order; what each sync did."""
-    names = [index] if index else list(project.config.indexes)
-    for name in names:
-        project.config.index(name)
     results = []
-    for name in names:
+    for name in _index_names(project, index):
         built = build(project, name, progress=progress)
         assert built.sync is not None
         results.append(built.sync)
@@ -275,11 +272,8 @@ def run(
     """The main job: for every index (or one), build → evaluate → gate → release to each of
     ``envs`` (default: the index's ``auto_promote``), then a sample search."""
     started = time.perf_counter()
-    names = [index] if index else list(project.config.indexes)
-    for name in names:
-        project.config.index(name)
     items = []
-    for name in names:
+    for name in _index_names(project, index):
         built = build(project, name, progress=progress)
         assert built.sync is not None
         item = IndexRun(sync=built.sync)
@@ -315,3 +309,11 @@ def _sample_search(
     pointer = project.catalog.pointers.get(INDEX, index, PRODUCTION)
     retriever = Retriever(project, index, version=None if pointer else version)
     item.sample_hits = retriever.search(item.sample_query, k=3)
+
+
+def _index_names(project: Project, index: str | None) -> list[str]:
+    """``[index]`` (checked), or every index in configuration order."""
+    names = [index] if index else list(project.config.indexes)
+    for name in names:
+        project.config.index(name)  # ConfigError with a "did you mean" before any work
+    return names

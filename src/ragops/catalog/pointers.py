@@ -8,6 +8,7 @@ went through, each rollback removing the newest).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,21 +118,9 @@ class Pointers:
                 evidence=evidence or {},
                 at=at,
             )
-            conn.execute(
-                pointer_history.insert().values(
-                    kind=kind,
-                    subject=subject,
-                    name=name,
-                    action=action,
-                    from_target=from_target,
-                    to_target=to_target,
-                    forced=forced,
-                    actor=actor,
-                    reason=reason,
-                    evidence_json=json.dumps(move.evidence),
-                    at=at,
-                )
-            )
+            row = dataclasses.asdict(move)
+            row["evidence_json"] = json.dumps(row.pop("evidence"))
+            conn.execute(pointer_history.insert().values(**row))
         return move
 
     def history(self, kind: str, subject: str, name: str | None = None) -> list[PointerMove]:
