@@ -243,17 +243,14 @@ class ClientStore:
         must: list[Any] = [qm.FieldCondition(key="v_to", range=qm.Range(lte=closed_by))]
         if after is not None:
             must.append(qm.FieldCondition(key="v_from", range=qm.Range(gt=after)))
-        flt = qm.Filter(must=must)
+        return self._delete_where(name, qm.Filter(must=must), "delete closed points")
+
+    def _delete_where(self, name: str, flt: qm.Filter, action: str) -> int:
+        """Delete the points ``flt`` matches; how many there were."""
         found = self._count(name, flt)
         if found:
-            self._call(
-                "delete closed points",
-                name,
-                self._client.delete,
-                name,
-                qm.FilterSelector(filter=flt),
-                wait=True,
-            )
+            selector = qm.FilterSelector(filter=flt)
+            self._call(action, name, self._client.delete, name, selector, wait=True)
         return found
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
@@ -266,16 +263,7 @@ class ClientStore:
         closed_after = qm.Filter(
             must=[qm.FieldCondition(key="v_to", range=qm.Range(gt=head, lt=OPEN))]
         )
-        deleted = self._count(name, newer)
-        if deleted:
-            self._call(
-                "delete uncommitted points",
-                name,
-                self._client.delete,
-                name,
-                qm.FilterSelector(filter=newer),
-                wait=True,
-            )
+        deleted = self._delete_where(name, newer, "delete uncommitted points")
         reopened = self._count(name, closed_after)
         if reopened:
             self._call(

@@ -194,18 +194,19 @@ class EdgeStore:
 
     def delete_closed(self, name: str, after: int | None, closed_by: int) -> int:
         """Delete points with ``v_to <= closed_by`` (and ``v_from > after``); count them."""
-        shard = self._shard(name)
         must: list[Any] = [qe.FieldCondition("v_to", range=qe.RangeFloat(lte=float(closed_by)))]
         if after is not None:
             must.append(qe.FieldCondition("v_from", range=qe.RangeFloat(gt=float(after))))
-        flt = qe.Filter(must=must)
+        return self._delete_where(name, qe.Filter(must=must), "delete closed points")
+
+    def _delete_where(self, name: str, flt: qe.Filter, action: str) -> int:
+        """Delete the points ``flt`` matches; how many there were."""
+        shard = self._shard(name)
         found = self._call(
             "count points", name, shard.count, qe.CountRequest(exact=True, filter=flt)
         )
         if found:
-            self._update(
-                "delete closed points", name, qe.UpdateOperation.delete_points_by_filter(flt)
-            )
+            self._update(action, name, qe.UpdateOperation.delete_points_by_filter(flt))
         return int(found)
 
     def rollback_uncommitted(self, name: str, head: int) -> int:
@@ -218,13 +219,7 @@ class EdgeStore:
         closed_after = qe.Filter(
             must=[qe.FieldCondition("v_to", range=qe.RangeFloat(gt=float(head), lt=float(OPEN)))]
         )
-        deleted = self._call(
-            "count points", name, shard.count, qe.CountRequest(exact=True, filter=newer)
-        )
-        if deleted:
-            self._update(
-                "delete uncommitted points", name, qe.UpdateOperation.delete_points_by_filter(newer)
-            )
+        deleted = self._delete_where(name, newer, "delete uncommitted points")
         reopened = self._call(
             "count points", name, shard.count, qe.CountRequest(exact=True, filter=closed_after)
         )
