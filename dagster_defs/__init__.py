@@ -7,15 +7,22 @@ project, as the tests do) reads no configuration.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dagster_defs.definitions import MAIN_JOB, SOURCES_SENSOR, build_definitions
-from dagster_defs.resources import RagopsResource
+import dagster as dg
+
+# The code location uses a few beta and preview APIs on purpose (observable source assets,
+# declarative automation), pinned to the Dagster minor version in constraints.txt: their
+# warnings would print in every process that loads it (webserver, daemon, each run).
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+from dagster_defs.definitions import MAIN_JOB, SOURCES_SENSOR, build_definitions  # noqa: E402
+from dagster_defs.resources import RagopsResource  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
-    import dagster as dg
-
     defs: dg.Definitions
 
 __all__ = ["MAIN_JOB", "SOURCES_SENSOR", "RagopsResource", "build_definitions", "defs"]

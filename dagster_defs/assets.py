@@ -21,6 +21,8 @@ import dagster as dg
 
 from dagster_defs.handoff import candidate_from, upstream_metadata
 from dagster_defs.resources import RagopsResource
+from ragops.events import describe
+from ragops.events.dagster import to_dagster_metadata
 
 __all__ = [
     "SOURCES_GROUP",
@@ -53,16 +55,9 @@ def index_key(index: str, step: str) -> dg.AssetKey:
     return dg.AssetKey([index, step])
 
 
-def _number(value: int | None) -> dg.MetadataValue:  # type: ignore[type-arg]
-    return dg.MetadataValue.int(value) if value is not None else dg.MetadataValue.null()
-
-
 def environments_of(project: Any, index: str) -> dict[str, int]:
     """Environment → version of ``index`` from the catalog, e.g. ``{"production": 3}``."""
-    from ragops.catalog import INDEX
-
-    pointers = project.catalog.pointers.of_subject(INDEX, index)
-    return {name: pointer.version for name, pointer in pointers.items()}
+    return describe.environments(project, index)
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -156,29 +151,10 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
             environments = environments_of(project, index)
         result = built.sync
         assert result is not None
-        docs = result.to_dict()["documents"]
-        metadata: dict[str, Any] = {
-            "version": _number(result.version),
-            "created_version": dg.MetadataValue.bool(result.created_version),
-            "generation": result.generation,
-            "collection": result.collection,
-            "fingerprint": result.fingerprint,
-            **{
-                name: dg.MetadataValue.int(docs[name])
-                for name in ("seen", "new", "changed", "deleted", "unchanged", "quarantined")
-            },
-            "chunks": dg.MetadataValue.int(result.chunks),
-            "embedded": dg.MetadataValue.int(result.embedded),
-            "points_written": dg.MetadataValue.int(result.points_written),
-            "points_closed": dg.MetadataValue.int(result.points_closed),
-            "pruned_versions": dg.MetadataValue.json(result.pruned_versions),
-            "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
-            "environments": dg.MetadataValue.json(environments),
-        }
-        if result.quarantined:
-            metadata["quarantined_documents"] = dg.MetadataValue.json(result.quarantined)
-        version = f"{result.generation}-v{result.version}" if result.version else "none"
-        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(version))
+        return dg.MaterializeResult(
+            metadata=to_dagster_metadata(describe.version_metadata(result, environments)),
+            data_version=dg.DataVersion(describe.version_data_version(result)),
+        )
 
     return _index_version
 
@@ -211,25 +187,14 @@ def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
             )
         with ragops.open() as project:
             candidate = pipeline.evaluate(project, pipeline.Built(index, built_version))
-        metadata: dict[str, Any] = {
-            "version": dg.MetadataValue.int(candidate.version),
-            "prompt": candidate.prompt_name or "none",
-            "prompt_sha256": candidate.prompt_sha256 or "",
-        }
-        for run in candidate.runs:
-            report = run.report
-            for metric, value in report.metrics.items():
-                if isinstance(value, int | float):
-                    metadata[f"{run.dataset}/{metric}"] = dg.MetadataValue.float(round(value, 4))
-            metadata[f"{run.dataset}/questions"] = dg.MetadataValue.int(len(report.samples))
-            metadata[f"{run.dataset}/eval_id"] = _number(run.eval_id)
-            if report.skipped:
-                metadata[f"{run.dataset}/skipped"] = dg.MetadataValue.json(dict(report.skipped))
-            if run.usage:
-                metadata[f"{run.dataset}/llm_usage"] = dg.MetadataValue.json(run.usage)
-        short = (candidate.prompt_sha256 or "none")[:12]
+            metadata = describe.eval_metadata(
+                project, index, candidate.version, candidate.prompt_name, candidate.prompt_sha256
+            )
         return dg.MaterializeResult(
-            metadata=metadata, data_version=dg.DataVersion(f"v{candidate.version}-{short}")
+            metadata=to_dagster_metadata(metadata),
+            data_version=dg.DataVersion(
+                describe.eval_data_version(candidate.version, candidate.prompt_sha256)
+            ),
         )
 
     return _eval
@@ -310,13 +275,10 @@ def production_asset(index: str) -> dg.AssetsDefinition:
         checkpoint("before_release")
         with ragops.open() as project:
             if candidate is None:
-                return dg.MaterializeResult(
-                    metadata={
-                        "promoted": False,
-                        "environments": dg.MetadataValue.json(environments_of(project, index)),
-                        "note": "nothing to promote: the index has no version yet",
-                    }
+                metadata = describe.production_metadata(
+                    project, index, [], note="nothing to promote: the index has no version yet"
                 )
+                return dg.MaterializeResult(metadata=to_dagster_metadata(metadata))
             promotions, refused = [], {}
             for env in project.config.index(index).auto_promote:
                 try:
@@ -325,26 +287,25 @@ def production_asset(index: str) -> dg.AssetsDefinition:
                     )
                 except PromotionError as exc:
                     refused[env] = str(exc)
-            environments = environments_of(project, index)
-        if refused:
-            raise dg.Failure(description="; ".join(f"{e}: {why}" for e, why in refused.items()))
-        moved = [p for p in promotions if p.moved]
-        note = (
-            ", ".join(f"promoted version {p.to_version} to {p.env}" for p in moved)
-            or f"already at version {candidate.version}"
-        )
+            if refused:
+                raise dg.Failure(description="; ".join(f"{e}: {why}" for e, why in refused.items()))
+            held = {p.env: p.hold.describe() for p in promotions if p.hold and p.action == "held"}
+            for env, hold in held.items():
+                context.log.warning(
+                    f"not promoting version {candidate.version} to {env}: it is {hold} "
+                    f"(`ragops release {index} --env {env}` ends the hold)"
+                )
+            note = "; ".join(
+                [f"promoted version {p.to_version} to {p.env}" for p in promotions if p.moved]
+                + [f"not promoted to {env}: {hold}" for env, hold in held.items()]
+            )
+            metadata = describe.production_metadata(
+                project, index, promotions, candidate=candidate.version,
+                note=note or f"already at version {candidate.version}",
+            )  # fmt: skip
         return dg.MaterializeResult(
-            metadata={
-                "version": candidate.version,
-                "prompt_sha256": candidate.prompt_sha256 or "",
-                "promoted": bool(moved),
-                "promotions": dg.MetadataValue.json([p.to_dict() for p in promotions]),
-                "environments": dg.MetadataValue.json(environments),
-                "note": note,
-            },
-            data_version=dg.DataVersion(
-                f"v{candidate.version}-{(candidate.prompt_sha256 or 'none')[:12]}"
-            ),
+            metadata=to_dagster_metadata(metadata),
+            data_version=dg.DataVersion(describe.production_data_version(metadata)),
         )
 
     return _production

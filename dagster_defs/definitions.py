@@ -5,11 +5,12 @@
     S/documents → I/chunks → I/index_version → I/eval → I/production
                                                  └ check gates_pass (blocking)
 
-one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does), and one sensor,
-``ragops_sources_sensor``, that runs the part of that job belonging to the indexes whose sources
-changed (``sensors.py``). Steps run
-in one process (``in_process_executor``): the embedded Qdrant engine is single-process, and a
-process per step costs 7-10 s here.
+one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does), and three
+sensors: ``ragops_sources_sensor`` runs the part of that job belonging to the indexes whose
+sources changed (``sensors.py``), ``ragops_prompts_sensor`` observes the prompt files and
+``ragops_automation`` runs evals and promotions when versions change (``automation.py``). Steps
+run in one process (``in_process_executor``): the embedded Qdrant engine is single-process,
+and a process per step costs 7-10 s here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dagster_defs.assets import (
     production_asset,
     source_documents_asset,
 )
-from dagster_defs.automation import PROMPTS_GROUP, automation_sensor, prompt_asset
+from dagster_defs.automation import automation_sensor, prompt_asset, prompts_sensor
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 from ragops.llm.prompt_files import prompt_files
@@ -34,7 +35,6 @@ from ragops.llm.prompt_files import prompt_files
 __all__ = ["MAIN_JOB", "SOURCES_SENSOR", "build_definitions"]
 
 MAIN_JOB = "ragops_main_job"
-OBSERVE_PROMPTS_JOB = "ragops_observe_prompts"
 
 
 def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
@@ -56,7 +56,8 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     assets: list[dg.AssetsDefinition | dg.SourceAsset] = [
         source_documents_asset(name, source.connector) for name, source in config.sources.items()
     ]
-    assets += [prompt_asset(name, file) for name, file in prompt_files(config.prompts_path).items()]
+    prompts = prompt_files(config.prompts_path)
+    assets += [prompt_asset(name, file) for name, file in prompts.items()]
     checks: list[dg.AssetChecksDefinition] = []
     for name, index in config.indexes.items():
         assets += [
@@ -76,21 +77,16 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
             "its gates pass: `ragops run`, one asset at a time."
         ),
     )
-    observe_prompts = dg.define_asset_job(
-        OBSERVE_PROMPTS_JOB,
-        selection=dg.AssetSelection.groups(PROMPTS_GROUP, include_sources=True),
-        executor_def=dg.in_process_executor,
-        description="Observe every prompt file's content hash now (automation: each minute).",
-    )
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[main_job, observe_prompts],
+        jobs=[main_job],
         sensors=[
             sources_sensor(
                 main_job, {name: list(index.sources) for name, index in config.indexes.items()}
             ),
             automation_sensor(),
+            prompts_sensor(prompts),
         ],
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,

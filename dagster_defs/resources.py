@@ -19,7 +19,9 @@ class RagopsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Opens the ragops project of ``config_path`` for one step.
 
     The embedded Qdrant engine is single-process, so a step holds the project only while it
-    works: :meth:`open` closes it (releasing the store's lock) even when the step fails.
+    works: :meth:`open` closes it (releasing the store's lock) even when the step fails. The
+    project records no asset events of its own (:mod:`ragops.events`): the assets report what
+    they did as their materializations.
     """
 
     config_path: str = Field(description="Path of the project's ragops.yaml")
@@ -28,7 +30,7 @@ class RagopsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def open(self) -> Iterator[Project]:
         from ragops.project import Project
 
-        project = Project.open(self.config_path)
+        project = Project.open(self.config_path, events=None)
         try:
             yield project
         finally:

@@ -125,11 +125,20 @@ def _read_cursor(cursor: str | None) -> dict[str, Any]:
 
 
 def _last_recorded_environments(instance: dg.DagsterInstance, index: str) -> Any:
-    event = instance.get_latest_materialization_event(index_key(index, PRODUCTION))
-    if event is None or event.asset_materialization is None:
-        return None
-    value = event.asset_materialization.metadata.get("environments")
-    return value.value if value is not None else None
+    """The environments the newest event of ``I/production`` recorded (a run's
+    materialization, or an event the CLI recorded: ragops.events)."""
+    key = index_key(index, PRODUCTION)
+    newest: tuple[float, Any] | None = None
+    for records in (
+        instance.fetch_materializations(key, limit=1).records,
+        instance.fetch_observations(key, limit=1).records,
+    ):
+        for record in records:
+            event = record.asset_materialization or record.asset_observation
+            value = event.metadata.get("environments") if event is not None else None
+            if value is not None and (newest is None or record.timestamp > newest[0]):
+                newest = (record.timestamp, value.value)
+    return newest[1] if newest is not None else None
 
 
 # -- the sensor --------------------------------------------------------------------------------

@@ -120,12 +120,26 @@ def test_sync_search_versions_promote_rollback_over_the_cli(tmp_path: Path) -> N
     )
     assert {h["doc_id"] for h in filtered["hits"]} == {"rollback.md"}
 
-    assert cli("rollback", "docs", cwd=cwd).returncode == 0
+    rolled = cli("rollback", "docs", cwd=cwd)
+    assert rolled.returncode == 0
+    assert "production is held by pytest since" in rolled.stdout
+    assert "`ragops release docs --env production` ends the hold" in rolled.stdout
     versions = as_json(cli("versions", "docs", "--json", cwd=cwd))["versions"]
     assert [(v["version"], v["environments"]) for v in versions] == [(1, ["production"]), (2, [])]
     history = as_json(cli("history", "docs", "--json", cwd=cwd))["history"]
-    assert [h["action"] for h in history] == ["promote", "promote", "rollback"]
+    assert [h["action"] for h in history] == ["promote", "promote", "rollback", "hold"]
     assert history[1]["forced"] is False and history[1]["reason"] == "demo"
+    assert history[3]["reason"] == "rolled back from version 2"
+
+    again = as_json(cli("hold", "docs", "--json", cwd=cwd))
+    assert again["changed"] is False and again["hold"]["by"] == "pytest"
+    released = as_json(cli("release", "docs", "--json", cwd=cwd))
+    assert released["changed"] is True and released["released"]["by"] == "pytest"
+    assert "is not held" in cli("release", "docs", cwd=cwd).stdout
+    held = cli("hold", "docs", "--reason", "freeze", cwd=cwd)
+    assert held.returncode == 0 and "(freeze)" in held.stdout
+    table = cli("history", "docs", cwd=cwd, env={"COLUMNS": "200"}).stdout
+    assert "release" in table and "freeze" in table
     unlocked = cli("unlock", "docs", cwd=cwd)
     assert unlocked.returncode == 0 and "not locked" in unlocked.stdout
 
@@ -139,9 +153,18 @@ def test_run_exits_3_with_the_verdict_when_a_gate_refuses(tmp_path: Path) -> Non
     [docs] = summary["indexes"]
     assert "recall@5 = 1.0000 fails >= 1.0100" in docs["refused"]["production"]
     assert docs["candidate"]["evals"][0]["metrics"]["recall@5"] == 1.0
+    verdict = docs["verdicts"]["production"]
+    assert verdict["passed"] is False and verdict["version"] == 1
+    [gate] = verdict["gates"]
+    assert (gate["metric"], gate["value"], gate["bound"], gate["passed"]) == (
+        "recall@5", 1.0, 1.01, False,
+    )  # fmt: skip
+    assert gate["evidence"]["eval_id"] and gate["evidence"]["eval_set_sha256"], "what it read"
     refused = ragops("promote", "docs", "1", "--json", cwd=path.parent)
     assert refused.returncode == 3
-    assert json.loads(refused.stdout)["error"]["type"] == "PromotionError"
+    error = json.loads(refused.stdout)["error"]
+    assert error["type"] == "PromotionError"
+    assert [g["gate"] for g in error["gates"]] == ["recall@5 >= 1.01"]
 
 
 def test_quarantine_lists_reasons(tmp_path: Path) -> None:

@@ -416,6 +416,58 @@ def test_sensor_waits_for_runs_and_syncs_and_reads_only_the_catalog(tmp_path: Pa
     assert not after.asset_events
 
 
+def test_after_a_rollback_the_sensor_builds_and_evaluates_but_does_not_promote(
+    tmp_path: Path,
+) -> None:
+    from ragops.environments import rollback
+
+    path = write_project(tmp_path / "project")
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(MAIN_JOB)
+    doc = tmp_path / "project" / "docs" / "rollback.md"
+
+    def sensor_run(cursor: str | None) -> tuple[dg.ExecuteInProcessResult, str]:
+        tick = _tick(defs, instance, cursor)
+        request = _run_request(tick)
+        result = job.execute_in_process(
+            instance=instance, asset_selection=request.asset_selection, tags=request.tags
+        )
+        assert result.success
+        return result, tick.cursor
+
+    _, cursor = sensor_run(None)
+    doc.write_text(doc.read_text() + "\nRollback is audited.\n")
+    _, cursor = sensor_run(cursor)
+    with _open(path) as project:
+        assert _production(project) == 2
+        rollback(project, "docs", reason="v2 regressed")  # holds production (the default)
+
+    # A document edit: the sensor's run builds version 3 and evaluates it, and leaves
+    # production where the operator put it, saying so.
+    doc.write_text(doc.read_text() + "\nA rollback moves a pointer.\n")
+    result, cursor = sensor_run(cursor)
+    meta = _metadata(result)
+    assert meta["docs", "index_version"]["version"] == 3
+    assert meta["docs", "eval"]["version"] == 3 and "questions/recall@5" in meta["docs", "eval"]
+    assert _checks(result)["gates_pass"].passed
+    production = meta["docs", "production"]
+    assert production["promoted"] is False
+    assert production["environments"] == {"production": 1}
+    assert "held by pytest since" in production["held"]["production"]
+    assert "(v2 regressed)" in production["note"]
+    warnings = [
+        e.message
+        for e in instance.all_logs(result.run_id)
+        if e.level == 30 and "not promoting version 3 to production" in e.message  # WARNING
+    ]
+    assert warnings and "ragops release docs --env production" in warnings[0]
+    with _open(path) as project:
+        assert _production(project) == 1
+        history = project.catalog.pointers.history(INDEX, "docs", "production")
+        assert [m.action for m in history][-2:] == ["rollback", "hold"]
+
+
 # -- ragops ui, end to end ----------------------------------------------------------------------
 
 LINEAGE_QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
@@ -478,10 +530,7 @@ def _alive(pid: int) -> bool:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> set[int]:
-    """dagster dev ignores SIGINT/SIGTERM from a non-interactive shell: kill the whole tree.
-
-    Returns the pids killed besides ``process`` itself.
-    """
+    """Kill the whole tree (after a failed assertion); the pids killed besides ``process``."""
     stragglers = _descendants(process.pid)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -557,14 +606,23 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
             time.sleep(1.0)
         assert status == "SUCCESS", (tmp_path / "ui.log").read_text()[-3000:]
         assert len(_graphql(port, SENSOR_RUNS)["data"]["runsOrError"]["results"]) == 1
+
+        # SIGTERM to `ragops ui` alone (as a service manager sends it) stops dagster dev and
+        # every process below it.
+        children = _descendants(process.pid)
+        assert children, "dagster dev runs the webserver and the daemon as child processes"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in children if _alive(pid)], "no process left behind"
     finally:
-        children = _stop(process)
+        _stop(process)  # whatever a failure above left running
         log.close()
-    assert children, "dagster dev runs the webserver and the daemon as child processes"
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in children if _alive(pid)]
+    output = (tmp_path / "ui.log").read_text()
+    for noise in ("SupersessionWarning", "BetaWarning", "PreviewWarning", "Traceback"):
+        assert noise not in output, output[-3000:]
     with _open(path) as project:
         assert _production(project) == 1
         assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]

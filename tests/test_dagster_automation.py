@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_defs.automation import AUTOMATION_SENSOR
-from dagster_defs.definitions import MAIN_JOB, OBSERVE_PROMPTS_JOB, build_definitions
+from dagster_defs.automation import AUTOMATION_SENSOR, PROMPTS_SENSOR
+from dagster_defs.definitions import MAIN_JOB, build_definitions
 from ragops.llm.prompts import PromptRegistry
 from ragops.project import Project
 from tests.conftest import write_project
@@ -30,6 +30,7 @@ class Automation:
         self.defs = build_definitions(str(self.path))
         self.instance = dg.DagsterInstance.ephemeral()
         self.cursor = None
+        self.prompts_cursor: str | None = None
 
     def run(self, selection: list[dg.AssetKey] | None = None) -> dg.ExecuteInProcessResult:
         job = self.defs.resolve_job_def(MAIN_JOB)
@@ -37,9 +38,17 @@ class Automation:
             instance=self.instance, asset_selection=selection, raise_on_error=False
         )
 
-    def observe_prompts(self) -> None:
-        job = self.defs.resolve_job_def(OBSERVE_PROMPTS_JOB)
-        assert job.execute_in_process(instance=self.instance).success
+    def observe_prompts(self) -> list[dg.AssetObservation]:
+        """One tick of the prompts sensor; its observations recorded as the daemon does."""
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.prompts_cursor, definitions=self.defs
+        ) as context:
+            tick = self.defs.resolve_sensor_def(PROMPTS_SENSOR).evaluate_tick(context)
+        assert not tick.run_requests, "the prompts sensor launches no run"
+        self.prompts_cursor = tick.cursor
+        for event in tick.asset_events:
+            self.instance.report_runless_asset_event(event)
+        return list(tick.asset_events)
 
     def tick(self) -> set[dg.AssetKey]:
         result = dg.evaluate_automation_conditions(
@@ -101,7 +110,27 @@ def test_a_failing_gate_stops_the_promotion_after_the_automatic_eval(tmp_path: P
     assert auto.prompt_alias() == first_prompt
 
 
-def test_the_automation_sensor_is_running_by_default(tmp_path: Path) -> None:
+def test_the_automation_and_prompt_sensors_are_running_by_default(tmp_path: Path) -> None:
     auto = Automation(tmp_path, gates=[])
-    sensor = auto.defs.resolve_sensor_def(AUTOMATION_SENSOR)
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    for name in (AUTOMATION_SENSOR, PROMPTS_SENSOR):
+        assert auto.defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
+    assert [job.name for job in auto.defs.jobs or []] == [MAIN_JOB], "no job per observation"
+
+
+def test_the_prompt_sensor_observes_a_changed_prompt_without_a_run(tmp_path: Path) -> None:
+    from ragops.llm.prompt_files import content_sha256
+
+    auto = Automation(tmp_path, gates=[])
+    key = dg.AssetKey(["prompts", "answer"])
+    [first] = auto.observe_prompts()
+    assert first.asset_key == key
+    assert first.tags["dagster/data_version"] == content_sha256(TEMPLATE)
+    assert auto.observe_prompts() == [], "unchanged: nothing recorded"
+    auto.prompt.write_text(TEMPLATE + " Answer in one sentence.")
+    [changed] = auto.observe_prompts()
+    assert changed.tags["dagster/data_version"] == content_sha256(auto.prompt.read_text())
+    assert changed.metadata["short_id"].value == changed.tags["dagster/data_version"][:12]
+    # A restarted sensor (no cursor) does not observe the same content again.
+    auto.prompts_cursor = None
+    assert auto.observe_prompts() == []
+    assert not auto.instance.get_runs(), "observations only: the Runs page stays empty"

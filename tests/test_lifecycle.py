@@ -208,8 +208,11 @@ def test_rollback_walks_back_and_tells_the_truth_about_history(built: Path) -> N
             ("promote", None, 1),
             ("promote", 1, 2),
             ("rollback", 2, 1),
+            ("hold", 1, 1),  # a rollback holds production against automation
             ("promote", 1, 3),
+            ("release", 3, 3),  # … until a person promotes
             ("rollback", 3, 1),
+            ("hold", 1, 1),
         ]
 
 

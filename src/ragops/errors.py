@@ -22,6 +22,8 @@ Every error says what went wrong, where, and how to fix it::
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CatalogError",
     "ConfigError",
@@ -108,7 +110,12 @@ class LeaseLostError(IndexLockedError):
 
 
 class PromotionError(RagopsError):
-    """A promotion or rollback was refused."""
+    """A promotion or rollback was refused. ``gates``: every gate checked (GateResult), when
+    the gates refused it."""
+
+    def __init__(self, message: str, *, gates: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.gates = list(gates or [])
 
 
 class EvalError(RagopsError):

@@ -25,6 +25,7 @@ from ragops.catalog import INDEX
 from ragops.environments.gates import PRODUCTION, GateResult, check_gates
 from ragops.environments.promotion import Promotion, promote
 from ragops.errors import PromotionError
+from ragops.events import describe
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.evals.evaluate import EvalRun
@@ -98,6 +99,15 @@ class Verdict:
     def passed(self) -> bool:
         return all(g.passed for g in self.gates)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "version": self.candidate.version,
+            "prompt_sha256": self.candidate.prompt_sha256,
+            "passed": self.passed,
+            "gates": [g.to_dict() for g in self.gates],
+        }
+
 
 def stage(project: Project, index: str, progress: SyncProgress | None = None) -> StagedChanges:
     """List, diff, parse and chunk the index's changes (nothing embedded or written)."""
@@ -121,6 +131,8 @@ def build(
         result = sync_index(project, index, progress, staged, lease=lease)
         if result.created_version:
             result.pruned_versions = collect_garbage(project, index, lease=lease).pruned
+    if result.created_version:
+        project.events.emit(lambda: [describe.version_event(project, result)])
     return Built(index, result.version, result.created_version, result)
 
 
@@ -158,9 +170,15 @@ def evaluate(project: Project, built: Built | Candidate, *, prompt: str = "candi
         prompt_version.sha256 if prompt_version is not None else None,
     )
     if not config.evals:
+        _record_candidate(project, candidate)
         return candidate
     runs = evaluate_index(
-        project, built.index, version=built.version, prompt=prompt_version, only_missing=True
+        project,
+        built.index,
+        version=built.version,
+        prompt=prompt_version,
+        only_missing=True,
+        record_event=False,  # this step records the candidate's eval itself (below)
     )
     baseline: list[EvalRun] = []
     production = project.catalog.pointers.get(INDEX, built.index, PRODUCTION)
@@ -169,7 +187,7 @@ def evaluate(project: Project, built: Built | Candidate, *, prompt: str = "candi
         baseline = evaluate_index(
             project, built.index, version=production.version, prompt=served, only_missing=True
         )
-    return Candidate(
+    evaluated = Candidate(
         candidate.index,
         candidate.version,
         candidate.prompt_name,
@@ -177,6 +195,19 @@ def evaluate(project: Project, built: Built | Candidate, *, prompt: str = "candi
         tuple(runs),
         tuple(baseline),
     )
+    _record_candidate(project, evaluated)
+    return evaluated
+
+
+def _record_candidate(project: Project, candidate: Candidate) -> None:
+    project.events.emit(
+        lambda: [
+            describe.eval_event(
+                project, candidate.index, candidate.version, candidate.prompt_name,
+                candidate.prompt_sha256, candidate=True,
+            )
+        ]
+    )  # fmt: skip
 
 
 def gate(project: Project, candidate: Candidate, env: str = PRODUCTION) -> Verdict:
@@ -196,7 +227,8 @@ def release(
     wait: float = RELEASE_WAIT_SECONDS,
 ) -> Promotion:
     """Promote exactly the candidate of ``verdict`` to its environment (the gates are checked
-    again under the index's lease). PromotionError when they refuse."""
+    again under the index's lease). An automatic promotion: an environment held against it is
+    skipped (action ``held``). PromotionError when the gates refuse."""
     candidate = verdict.candidate
     return promote(
         project,
@@ -207,6 +239,7 @@ def release(
         force=force,
         reason=reason,
         wait=wait,
+        automatic=True,
     )
 
 
@@ -221,6 +254,8 @@ class IndexRun:
     candidate: Candidate | None = None
     promotions: list[Promotion] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    #: Every environment's gate verdict on the candidate, with each gate's evidence.
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
     note: str | None = None
     sample_query: str | None = None
     sample_hits: list[Hit] = field(default_factory=list)
@@ -229,12 +264,23 @@ class IndexRun:
     def evals(self) -> tuple[EvalRun, ...]:
         return self.candidate.runs if self.candidate is not None else ()
 
+    @property
+    def held(self) -> dict[str, str]:
+        """Environments the job left alone because they are held: env → who, since, why."""
+        return {
+            p.env: p.hold.describe()
+            for p in self.promotions
+            if p.action == "held" and p.hold is not None
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "sync": self.sync.to_dict(),
             "candidate": self.candidate.to_dict() if self.candidate is not None else None,
             "promotions": [p.to_dict() for p in self.promotions],
             "refused": self.refused,
+            "held": self.held,
+            "verdicts": {env: verdict.to_dict() for env, verdict in self.verdicts.items()},
             "note": self.note,
             "sample_search": {
                 "query": self.sample_query,
@@ -274,24 +320,34 @@ def run(
     started = time.perf_counter()
     items = []
     for name in _index_names(project, index):
-        built = build(project, name, progress=progress)
-        assert built.sync is not None
-        item = IndexRun(sync=built.sync)
+        with project.events.deferred():  # this index's events reach Dagster together
+            item = _run_index(project, name, envs, progress)
         items.append(item)
-        if built.version is None:
-            item.note = "nothing to promote: no document could be indexed"
-            continue
-        item.candidate = evaluate(project, built)
-        targets = list(envs) if envs is not None else project.config.index(name).auto_promote
-        for env in targets:
-            try:
-                item.promotions.append(release(project, gate(project, item.candidate, env)))
-            except PromotionError as exc:
-                item.refused[env] = str(exc)
-        if not targets:
-            item.note = f"indexes.{name}.auto_promote is empty: evaluated, nothing promoted"
-        _sample_search(project, item, name, built.version, query)
+        if item.sync.version is not None:
+            _sample_search(project, item, name, item.sync.version, query)
     return RunSummary(items, time.perf_counter() - started)
+
+
+def _run_index(
+    project: Project, name: str, envs: Sequence[str] | None, progress: SyncProgress | None
+) -> IndexRun:
+    built = build(project, name, progress=progress)
+    assert built.sync is not None
+    item = IndexRun(sync=built.sync)
+    if built.version is None:
+        item.note = "nothing to promote: no document could be indexed"
+        return item
+    item.candidate = evaluate(project, built)
+    targets = list(envs) if envs is not None else project.config.index(name).auto_promote
+    for env in targets:
+        verdict = item.verdicts[env] = gate(project, item.candidate, env)
+        try:
+            item.promotions.append(release(project, verdict))
+        except PromotionError as exc:
+            item.refused[env] = str(exc)
+    if not targets:
+        item.note = f"indexes.{name}.auto_promote is empty: evaluated, nothing promoted"
+    return item
 
 
 def _sample_search(

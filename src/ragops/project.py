@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ragops.config import ProjectConfig, load_config
 from ragops.errors import ConfigError
@@ -22,6 +22,7 @@ from ragops.sources import Connector, ConnectorRegistry
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog, Lease, LeaseInfo
     from ragops.chunks import Chunker
+    from ragops.events import EventSink
     from ragops.store import VectorStore
     from ragops.vectors import Embedder, EmbeddingCache
     from ragops.versions.chunk_store import ChunkStore
@@ -36,9 +37,15 @@ class Project:
     Use :meth:`open`; close it (or use ``with``) to release the embedded store's lock.
     """
 
-    def __init__(self, config: ProjectConfig) -> None:
+    def __init__(
+        self, config: ProjectConfig, *, events: EventSink | Literal["auto"] | None = "auto"
+    ) -> None:
+        from ragops.events import EventRecorder, default_sink
+
         self.config = config
         self.connectors = ConnectorRegistry(config.root)
+        #: Where steps record asset events (the project's Dagster instance, if it has one).
+        self.events = EventRecorder(default_sink(config) if isinstance(events, str) else events)
         self._catalog: Catalog | None = None
         self._project_id: str | None = None
         self._store: VectorStore | None = None
@@ -47,14 +54,23 @@ class Project:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, config: str | Path | ProjectConfig | None = None) -> Project:
+    def open(
+        cls,
+        config: str | Path | ProjectConfig | None = None,
+        *,
+        events: EventSink | Literal["auto"] | None = "auto",
+    ) -> Project:
         """Load ``config`` (a path, a loaded config, or None to search) and check it fully.
 
         Every source's options are checked against its connector now, so a bad configuration
         fails before any work with a message naming the key, the value and the fix.
+        ``events``: where syncs, evals and promotions are recorded as asset events; ``"auto"``
+        (the project's Dagster instance when it has one, see :mod:`ragops.events`), a sink,
+        or None (nowhere: what the Dagster code location uses, its assets report for
+        themselves).
         """
         loaded = config if isinstance(config, ProjectConfig) else load_config(config)
-        project = cls(loaded)
+        project = cls(loaded, events=events)
         project.validate()
         return project
 
@@ -230,6 +246,7 @@ class Project:
 
     def close(self) -> None:
         with self._lock:
+            self.events.close()
             if self._store is not None:
                 self._store.close()
                 self._store = None

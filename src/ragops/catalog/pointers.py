@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ragops.catalog.database import Database, aware, now
-from ragops.catalog.records import Pointer, PointerMove
+from ragops.catalog.records import Hold, Pointer, PointerMove
 from ragops.catalog.schema import pointer_history, pointers
 from ragops.errors import PromotionError
 
@@ -118,9 +118,7 @@ class Pointers:
                 evidence=evidence or {},
                 at=at,
             )
-            row = dataclasses.asdict(move)
-            row["evidence_json"] = json.dumps(row.pop("evidence"))
-            conn.execute(pointer_history.insert().values(**row))
+            _append(conn, move)
         return move
 
     def history(self, kind: str, subject: str, name: str | None = None) -> list[PointerMove]:
@@ -143,9 +141,64 @@ class Pointers:
             if move.action == "rollback":
                 if stack:
                     stack.pop()
-            else:
+            elif move.action == "promote":
                 stack.append(move)
         return stack
+
+    def set_hold(
+        self,
+        kind: str,
+        subject: str,
+        name: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        hold: bool = True,
+        connection: Connection | None = None,
+    ) -> PointerMove | None:
+        """Hold (or release) a pointer against automatic promotion; recorded in its history.
+        None when there is nothing to change (already held, or not held)."""
+        with self._connection(connection) as conn:
+            row = (
+                conn.execute(
+                    pointers.select()
+                    .where(
+                        pointers.c.kind == kind,
+                        pointers.c.subject == subject,
+                        pointers.c.name == name,
+                    )
+                    .with_for_update()
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise PromotionError(
+                    f"{kind} {subject!r} has no {name!r} to hold or release; promote first"
+                )
+            if (row["held_by"] is not None) == hold:
+                return None
+            at = now()
+            values = (
+                {"held_by": actor[:128], "held_at": at, "hold_reason": reason}
+                if hold
+                else {"held_by": None, "held_at": None, "hold_reason": None}
+            )
+            conn.execute(
+                pointers.update()
+                .where(
+                    pointers.c.kind == kind,
+                    pointers.c.subject == subject,
+                    pointers.c.name == name,
+                )
+                .values(**values)
+            )
+            move = PointerMove(
+                kind, subject, name, "hold" if hold else "release", row["target"],
+                row["target"], False, actor, reason, {}, at,
+            )  # fmt: skip
+            _append(conn, move)
+        return move
 
     @contextmanager
     def _connection(self, connection: Connection | None) -> Iterator[Connection]:
@@ -156,13 +209,24 @@ class Pointers:
             yield own
 
 
+def _append(connection: Connection, move: PointerMove) -> None:
+    """Append ``move`` to the pointer history."""
+    row = dataclasses.asdict(move)
+    row["evidence_json"] = json.dumps(row.pop("evidence"))
+    connection.execute(pointer_history.insert().values(**row))
+
+
 def _pointer(row: Any) -> Pointer:
+    hold = None
+    if row["held_by"] is not None:
+        hold = Hold(by=row["held_by"], at=aware(row["held_at"]), reason=row["hold_reason"])
     return Pointer(
         kind=row["kind"],
         subject=row["subject"],
         name=row["name"],
         target=row["target"],
         updated_at=aware(row["updated_at"]),
+        hold=hold,
     )
 
 

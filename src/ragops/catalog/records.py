@@ -10,6 +10,7 @@ __all__ = [
     "DocumentState",
     "EvalRecord",
     "Generation",
+    "Hold",
     "Pointer",
     "PointerMove",
     "VersionInfo",
@@ -65,6 +66,22 @@ class DocumentState:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Who holds a pointer against automatic promotion, since when, and why."""
+
+    by: str
+    at: datetime
+    reason: str | None
+
+    def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return f"held by {self.by} since {self.at:%Y-%m-%d %H:%M} UTC{why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at.isoformat(timespec="seconds"), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Pointer:
     """A named pointer: an index environment (target: a version) or a prompt alias (a sha)."""
 
@@ -73,6 +90,8 @@ class Pointer:
     name: str
     target: str
     updated_at: datetime
+    #: Set while automation may not move the pointer (``ragops hold``, or after a rollback).
+    hold: Hold | None = None
 
     @property
     def version(self) -> int:
@@ -82,7 +101,8 @@ class Pointer:
 
 @dataclass(frozen=True)
 class PointerMove:
-    """One entry of a pointer's history. ``action`` is ``promote`` or ``rollback``."""
+    """One entry of a pointer's history. ``action`` is ``promote`` or ``rollback`` (moves), or
+    ``hold`` or ``release`` (the pointer stays; automation may not move it, or may again)."""
 
     kind: str
     subject: str
@@ -99,6 +119,11 @@ class PointerMove:
     @property
     def environment(self) -> str:
         return self.name
+
+    @property
+    def moved(self) -> bool:
+        """True for a promotion or rollback; False for a hold or release."""
+        return self.action in ("promote", "rollback")
 
     @property
     def from_version(self) -> int | None:

@@ -98,6 +98,10 @@ pointers = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),  # environment or alias
     sa.Column("target", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # set while the pointer is held against automatic promotion (ragops hold / rollback)
+    sa.Column("held_by", sa.String(128), nullable=True),
+    sa.Column("held_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("hold_reason", sa.Text, nullable=True),
 )
 
 pointer_history = sa.Table(
@@ -107,7 +111,7 @@ pointer_history = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("subject", sa.String(64), nullable=False),
     sa.Column("name", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(16), nullable=False),  # promote | rollback
+    sa.Column("action", sa.String(16), nullable=False),  # promote | rollback | hold | release
     sa.Column("from_target", sa.String(64), nullable=True),
     sa.Column("to_target", sa.String(64), nullable=False),
     sa.Column("forced", sa.Boolean, nullable=False, default=False),

@@ -2,7 +2,8 @@
 
 Every command that reports something takes ``--json``: then stdout holds exactly one JSON
 document and everything else (progress, logs) goes to stderr. The project is found by
-``--config``, ``$RAGOPS_CONFIG`` or ``./ragops.yaml``.
+``--config``, ``$RAGOPS_CONFIG`` or ``./ragops.yaml``. A usage error (a missing argument, an
+unknown option) prints one line, the error, the usage and where the help is, and exits 2.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
@@ -29,8 +31,58 @@ __all__ = [
     "stdout_to_stderr",
 ]
 
+#: Exit status of a usage error (Click's convention; a failed command exits 1).
+EXIT_USAGE = 2
+
+
+class _OneLineUsageErrors(TyperGroup):
+    """Usage errors as one line on stderr (and a JSON error with ``--json``), status 2."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def call() -> Any:
+            return super(_OneLineUsageErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
+        if not standalone_mode:
+            return call()
+        argv = list(args if args is not None else sys.argv[1:])
+        try:
+            code = call()
+        except typer.TyperException as exc:  # Click's usage errors (Typer vendors Click)
+            _usage_error(exc, as_json="--json" in argv)
+            sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        except typer.Abort:
+            sys.stderr.write("aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException, *, as_json: bool) -> None:
+    from ragops.cli.console import emit_json
+
+    message = str(getattr(exc, "format_message", exc.__str__)()).rstrip(".")
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        usage = context.get_usage().replace("Usage: ", "usage: ", 1)
+        usage = usage.replace("{", "").replace("}", "")  # Typer's mark of a required argument
+        message += f". {usage} (`{context.command_path} --help` for more)"
+    if as_json:
+        emit_json({"error": {"type": exc.__class__.__name__, "message": message}})
+    sys.stderr.write(f"error: {message}\n")
+
+
 app = typer.Typer(
     name="ragops",
+    cls=_OneLineUsageErrors,
     help="Versioned, evaluated, promotable retrieval indexes from your documents.",
     no_args_is_help=True,
     add_completion=False,

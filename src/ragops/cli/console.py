@@ -1,8 +1,10 @@
-"""What every ``ragops`` command shares: the consoles, JSON output and error reporting.
+"""What every ``ragops`` command shares: the consoles, tables, JSON output and errors.
 
 With ``--json`` stdout holds exactly one JSON document (on failure: ``{"error": {...}}``);
 messages go to stderr. A :class:`~ragops.errors.RagopsError` ends the command with status 1
-and its message, printed verbatim (never read as Rich markup).
+and its message, printed verbatim (never read as Rich markup). Lines are never hard-wrapped
+(a terminal wraps them itself); tables fit the terminal, and when stdout is piped they take
+the width their content needs, so ``grep`` and ``less -S`` see whole rows.
 """
 
 from __future__ import annotations
@@ -16,13 +18,29 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from ragops.errors import RagopsError
 
-__all__ = ["emit_json", "err", "errors", "out"]
+__all__ = ["emit_json", "err", "errors", "out", "print_table"]
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_table(table: Table, console: Console = out) -> None:
+    """``table`` at the terminal's width; piped, at the width its content needs."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    saved = console.width
+    console.width = max(natural, 20)
+    try:
+        console.print(table)
+    finally:
+        console.width = saved
 
 
 def emit_json(document: Any) -> None:

@@ -14,8 +14,8 @@ from ragops.cli.console import emit_json, errors, out
 
 @app.command()
 def export(
-    index: Annotated[str, typer.Argument()],
-    path: Annotated[Path, typer.Argument(help="Folder to write the export to")],
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Folder to write the export to")],
     version: Annotated[int | None, typer.Option(help="Version (default: production)")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -32,7 +32,9 @@ def export(
 
 @app.command()
 def restore(
-    path: Annotated[Path, typer.Argument(help="A folder written by `ragops export`")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A folder written by `ragops export`")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Rebuild an index version from an export into this project (its store and catalog),
@@ -52,7 +54,7 @@ def restore(
 
 
 @app.command()
-def gc(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+def gc(index: Annotated[str, typer.Argument(metavar="INDEX")], as_json: JsonOption = False) -> None:
     """Apply retention now: remove versions nothing needs any more (sync does it too)."""
     from ragops.versions.retention import collect_garbage
 

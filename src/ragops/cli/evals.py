@@ -8,14 +8,19 @@ import typer
 from rich.table import Table
 
 from ragops.cli.app import JsonOption, app, project_session, stdout_to_stderr
-from ragops.cli.console import emit_json, errors, out
+from ragops.cli.console import emit_json, errors, print_table
 
 
 @app.command("eval")
 def eval_(
-    index: Annotated[str, typer.Argument(help="Index to evaluate (or: compare INDEX A B)")],
+    index: Annotated[
+        str, typer.Argument(metavar="INDEX", help="Index to evaluate (or: compare INDEX A B)")
+    ],
     versions_to_compare: Annotated[
-        list[str] | None, typer.Argument(help="With `compare`: INDEX A B", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            metavar="ARGS", help="With `compare`: INDEX A B; with `show`: INDEX", show_default=False
+        ),
     ] = None,
     dataset: Annotated[str | None, typer.Option(help="Eval set name (default: all)")] = None,
     version: Annotated[
@@ -92,7 +97,7 @@ def _compare(args: list[str], dataset: str | None, metric: str | None, as_json: 
             )
         )
         table.add_row(name, _fmt(row["a"]), _fmt(row["b"]), shown)
-    out.print(table)
+    print_table(table)
     if comparison.moved:
         moved = Table(
             "question",
@@ -106,7 +111,7 @@ def _compare(args: list[str], dataset: str | None, metric: str | None, as_json: 
             moved.add_row(
                 item["question"], f"{item['a']:.3f}", f"{item['b']:.3f}", f"{item['delta']:+.3f}"
             )
-        out.print(moved)
+        print_table(moved)
 
 
 def _fmt(value: float | None) -> str:
@@ -125,4 +130,4 @@ def _print_eval(run: Any) -> None:
         table.add_row(name, f"{value:.4f}")
     for name, reason in report.skipped.items():
         table.add_row(name, f"[dim]skipped: {reason}[/]")
-    out.print(table)
+    print_table(table)

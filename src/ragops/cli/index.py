@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ragops.cli.app import JsonOption, app, parse_filters, project_session, stdout_to_stderr
-from ragops.cli.console import emit_json, err, errors, out
+from ragops.cli.console import emit_json, err, errors, out, print_table
 from ragops.cli.progress import progress_bars
 
 #: ``ragops run`` exits with this status when a gate refused a promotion it was to make.
@@ -19,7 +20,9 @@ EXIT_REFUSED = 3
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create the project in")],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIRECTORY", help="Folder to create the project in")
+    ],
     force: Annotated[bool, typer.Option(help="Write into a folder that is not empty")] = False,
 ) -> None:
     """Scaffold a project: commented ragops.yaml, connectors/, evals/, prompts/, docs/."""
@@ -35,7 +38,9 @@ def init(
 
 @app.command()
 def sync(
-    index: Annotated[str | None, typer.Argument(help="Index to sync (default: all)")] = None,
+    index: Annotated[
+        str | None, typer.Argument(metavar="INDEX", help="Index to sync (default: all)")
+    ] = None,
     as_json: JsonOption = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another sync to finish")] = False,
 ) -> None:
@@ -55,21 +60,37 @@ def sync(
 
 def _while_locked(wait: bool, bars_on: bool, work: Any) -> Any:
     """Run ``work(project, progress)``; with ``wait``, retry while another process holds the
-    index or the embedded store (telling once who holds it)."""
+    index or the embedded store, on one status line (updated in place on a terminal)."""
     from ragops.errors import IndexLockedError, StoreLockedError
 
+    started = time.monotonic()
+    status: Any = None
     told = False
-    while True:
-        try:
-            with project_session() as project, progress_bars(bars_on) as bars:
-                return work(project, bars)
-        except (IndexLockedError, StoreLockedError) as exc:
-            if not wait:
-                raise
-            if not told:
-                err.print(f"[yellow]waiting:[/] {exc}", soft_wrap=True)
+    try:
+        while True:
+            try:
+                with project_session() as project, progress_bars(bars_on) as bars:
+                    if status is not None:
+                        status.stop()
+                        status = None
+                    return work(project, bars)
+            except (IndexLockedError, StoreLockedError) as exc:
+                if not wait:
+                    raise
+                holder = getattr(exc, "holder", "") or str(exc).split(";")[0]
+                line = f"waiting for {holder} ({time.monotonic() - started:.0f} s)"
+                if status is not None:
+                    status.update(line)
+                elif err.is_terminal:
+                    status = err.status(line)
+                    status.start()
+                elif not told:
+                    err.print(f"waiting: {exc}")  # piped: once, in full
                 told = True
-            time.sleep(2.0)
+                time.sleep(2.0)
+    finally:
+        if status is not None:
+            status.stop()
 
 
 def _sync_json(result: Any) -> dict[str, Any]:
@@ -111,7 +132,9 @@ def print_sync(result: Any) -> None:
 
 @app.command()
 def run(
-    index: Annotated[str | None, typer.Argument(help="Index (default: all)")] = None,
+    index: Annotated[
+        str | None, typer.Argument(metavar="INDEX", help="Index (default: all)")
+    ] = None,
     query: Annotated[str | None, typer.Option(help="Sample search to show at the end")] = None,
     env: Annotated[
         list[str] | None,
@@ -157,10 +180,18 @@ def _print_summary(summary: Any) -> None:
         for promotion in item.promotions:
             if promotion.moved:
                 out.print(f"  promoted version {promotion.to_version} to {promotion.env}")
+            elif promotion.action == "held" and promotion.hold is not None:
+                out.print(
+                    f"  [yellow]not promoted to {promotion.env}:[/] it is "
+                    f"{escape(promotion.hold.describe())}; it stays at version "
+                    f"{promotion.from_version} (`ragops release {item.sync.index} --env "
+                    f"{promotion.env}` ends the hold)",
+                    soft_wrap=True,
+                )
             else:
                 out.print(f"  {promotion.env} already at version {promotion.to_version}")
         for env, why in item.refused.items():
-            out.print(f"  [red]not promoted to {env}:[/] {why}", soft_wrap=True)
+            out.print(f"  [red]not promoted to {env}:[/] {escape(why)}", soft_wrap=True)
         if item.note:
             out.print(f"  {item.note}")
         if item.sample_hits:
@@ -170,8 +201,8 @@ def _print_summary(summary: Any) -> None:
 
 @app.command()
 def search(
-    index: Annotated[str, typer.Argument(help="Index to search")],
-    query: Annotated[str, typer.Argument(help="What to look for")],
+    index: Annotated[str, typer.Argument(metavar="INDEX", help="Index to search")],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for")],
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Number of hits")] = 5,
     env: Annotated[str, typer.Option(help="Environment to read")] = "production",
     version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,
@@ -201,24 +232,56 @@ def search(
             }
         )
         return
-    print_hits(hits)
-    out.print(f"{index} version {served}")
+    where = f"version {served}" if version is not None else f"{env} (version {served})"
+    print_hits(hits, caption=f"{index} {where} · {len(hits)} hits in {seconds * 1000:.0f} ms")
 
 
-def print_hits(hits: list[Any]) -> None:
-    table = Table("#", "score", "document", "text", show_lines=False, expand=True)
+def print_hits(hits: list[Any], caption: str | None = None) -> None:
+    """Hits as a table: rank, score, the document with its heading path, and the text (its
+    headings shown in the document column, not flattened into the text)."""
+    table = Table(caption=caption, caption_justify="left", expand=out.is_terminal)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("score", no_wrap=True)
+    table.add_column("document", ratio=1)
+    table.add_column("text", ratio=3)
     for rank, hit in enumerate(hits, 1):
-        text = " ".join(hit.text.split())
-        table.add_row(
-            str(rank), f"{hit.score:.3f}", hit.doc_id, text[:160] + ("…" if len(text) > 160 else "")
+        headings, body = hit_snippet(hit)
+        where = escape(hit.doc_id) + (
+            f"\n[dim]{escape(' › '.join(headings))}[/]" if headings else ""
         )
-    out.print(table)
+        table.add_row(str(rank), f"{hit.score:.3f}", where, escape(body))
+    print_table(table)
+
+
+def hit_snippet(hit: Any, limit: int = 240) -> tuple[list[str], str]:
+    """(heading path, text without its heading lines, cut at ``limit`` characters).
+
+    The heading path is the chunk's ``section`` metadata (markdown chunker) or the path of the
+    markdown headings in its text, whichever is deeper."""
+    section = str(hit.metadata.get("section") or "")
+    headings = [h for h in section.split("/") if h]
+    found: list[tuple[int, str]] = []  # (level, title) of the headings in the text
+    lines = []
+    for line in hit.text.splitlines():
+        stripped = line.strip()
+        level = len(stripped) - len(stripped.lstrip("#"))
+        if level and stripped[level:].startswith(" "):
+            found = [h for h in found if h[0] < level] + [(level, stripped[level:].strip())]
+            continue
+        lines.append(stripped)
+    in_text = [title for _, title in found if title]
+    if len(in_text) > len(headings):  # a pack that starts with its parents' headings
+        headings = in_text
+    body = " ".join(" ".join(lines).split())
+    if len(body) > limit:
+        body = body[:limit].rsplit(" ", 1)[0] + " …"
+    return headings, body
 
 
 @app.command()
 def ask(
-    index: Annotated[str, typer.Argument(help="Index to answer from")],
-    question: Annotated[str, typer.Argument(help="The question")],
+    index: Annotated[str, typer.Argument(metavar="INDEX", help="Index to answer from")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Chunks given to the LLM")] = 5,
     env: Annotated[str, typer.Option(help="Environment to read")] = "production",
     version: Annotated[int | None, typer.Option(help="Read this exact version instead")] = None,

@@ -1,15 +1,17 @@
-"""``ragops versions``, ``promote``, ``rollback``, ``history``, ``quarantine`` and ``unlock``."""
+"""``ragops versions``, ``promote``, ``rollback``, ``hold``, ``release``, ``history``,
+``quarantine`` and ``unlock``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ragops.catalog import INDEX
 from ragops.cli.app import JsonOption, app, project_session
-from ragops.cli.console import emit_json, errors, out
+from ragops.cli.console import emit_json, errors, out, print_table
 
 #: ``ragops promote`` exits with this status when a gate refused the promotion.
 EXIT_REFUSED = 3
@@ -21,7 +23,9 @@ WaitOption = Annotated[
 
 
 @app.command()
-def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+def versions(
+    index: Annotated[str, typer.Argument(metavar="INDEX")], as_json: JsonOption = False
+) -> None:
     """List an index's versions with their generation, size and environments."""
     with errors(as_json), project_session() as project:
         project.config.index(index)
@@ -49,25 +53,31 @@ def versions(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fals
     if as_json:
         emit_json({"index": index, "versions": rows})
         return
-    table = Table("version", "generation", "created", "docs", "chunks", "environments", "recall@5")
+    table = Table(title=f"{index}: {len(rows)} versions")
+    for name in ("version", "generation", "created (UTC)", "docs", "chunks"):
+        table.add_column(
+            name, no_wrap=True, justify="right" if name in ("docs", "chunks") else "left"
+        )
+    table.add_column("environments")
+    table.add_column("recall@5", no_wrap=True, justify="right")
     for row in rows:
         recall = next((m.get("recall@5") for m in row["evals"].values() if "recall@5" in m), None)
         table.add_row(
             str(row["version"]),
             row["generation"],
-            row["created_at"],
+            row["created_at"][:16].replace("T", " "),
             str(row["documents"]),
             str(row["chunks"]),
             ", ".join(row["environments"]) or ("(pruned)" if row["pruned"] else ""),
             f"{recall:.3f}" if recall is not None else "",
         )
-    out.print(table)
+    print_table(table)
 
 
 @app.command()
 def promote(
-    index: Annotated[str, typer.Argument()],
-    version: Annotated[int, typer.Argument()],
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
+    version: Annotated[int, typer.Argument(metavar="VERSION")],
     env: Annotated[str, typer.Option(help="Environment to move")] = "production",
     prompt: Annotated[
         str | None,
@@ -100,41 +110,59 @@ def promote(
     if not promotion.moved:
         out.print(f"{index}: {env} already at version {version}; nothing recorded")
         return
-    previous = f"from version {promotion.from_version} " if promotion.from_version else ""
-    out.print(
-        f"{index}: {env} moved {previous}to version {promotion.to_version}"
-        + (" [yellow](forced)[/]" if promotion.forced else "")
-    )
+    forced = " [yellow](forced)[/]" if promotion.forced else ""
+    if promotion.from_version == promotion.to_version:
+        out.print(f"{index}: {env} already at version {version}{forced}")
+    else:
+        previous = f"from version {promotion.from_version} " if promotion.from_version else ""
+        out.print(f"{index}: {env} moved {previous}to version {promotion.to_version}{forced}")
+    prompt_move = promotion.prompt
+    if prompt_move and prompt_move.get("from") != prompt_move.get("to"):
+        start = (prompt_move.get("from") or "none")[:12]
+        out.print(f"  prompt {prompt_move['name']} {env}: {start} → {prompt_move['to'][:12]}")
     for gate in promotion.gates:
         mark = "[green]pass[/]" if gate.passed else "[red]fail[/]"
-        out.print(f"  {mark} {gate.gate} [{gate.eval_set}]: {gate.detail}", soft_wrap=True)
+        detail = escape(f"{gate.gate} [{gate.eval_set}]: {gate.detail}")
+        out.print(f"  {mark} {detail}", soft_wrap=True)
+    if promotion.hold is not None:
+        out.print(f"  released the hold ({promotion.hold.describe()}): automation may move it")
 
 
 def _refused(exc: Exception, as_json: bool) -> NoReturn:
     """A refused promotion: its message (and a JSON error), exit status 3."""
-    from rich.markup import escape
-
     from ragops.cli.console import err
 
     if as_json:
-        emit_json({"error": {"type": exc.__class__.__name__, "message": str(exc)}})
+        gates = [g.to_dict() for g in getattr(exc, "gates", [])]
+        emit_json({"error": {"type": exc.__class__.__name__, "message": str(exc), "gates": gates}})
     err.print(f"[bold red]refused:[/] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(EXIT_REFUSED)
 
 
 @app.command()
 def rollback(
-    index: Annotated[str, typer.Argument()],
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
     env: Annotated[str, typer.Option(help="Environment to move back")] = "production",
     reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    hold: Annotated[
+        bool,
+        typer.Option(
+            "--hold/--no-hold",
+            help="Hold the environment against automatic promotion afterwards",
+        ),
+    ] = True,
     wait: WaitOption = 0.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Return an environment to the version it pointed at before its latest promotion."""
+    """Return an environment to the version it pointed at before its latest promotion.
+
+    The environment is then held: `ragops run` and Dagster build and evaluate new versions but
+    do not promote them into it until `ragops release` (or a manual `ragops promote`).
+    """
     from ragops.environments import rollback as rollback_env
 
     with errors(as_json), project_session() as project:
-        promotion = rollback_env(project, index, env, reason=reason, wait=wait)
+        promotion = rollback_env(project, index, env, reason=reason, wait=wait, hold=hold)
     if as_json:
         emit_json(promotion.to_dict())
         return
@@ -146,11 +174,78 @@ def rollback(
         out.print(
             f"  prompt {promotion.prompt['name']} rolled back to {promotion.prompt['to'][:12]}"
         )
+    if promotion.hold is not None:
+        out.print(
+            f"  {env} is {promotion.hold.describe()}: automation will not promote into it; "
+            f"`ragops release {index} --env {env}` ends the hold"
+        )
+
+
+@app.command("hold")
+def hold_env(
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
+    env: Annotated[str, typer.Option(help="Environment to hold")] = "production",
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Hold an environment against automatic promotion (`ragops run`, Dagster)."""
+    from ragops.environments import hold
+
+    with errors(as_json), project_session() as project:
+        placed = hold(project, index, env, reason=reason)
+        current = project.catalog.pointers.get(INDEX, index, env)
+    in_place = current.hold if current is not None else None
+    if as_json:
+        emit_json(
+            {
+                "index": index,
+                "env": env,
+                "changed": placed is not None,
+                "hold": _hold_dict(in_place),
+            }
+        )
+        return
+    if placed is None:
+        assert in_place is not None
+        out.print(f"{index}: {env} is already {in_place.describe()}; nothing recorded")
+    else:
+        out.print(
+            f"{index}: {env} is {placed.describe()}; `ragops release {index} --env {env}` "
+            "ends the hold"
+        )
+
+
+@app.command("release")
+def release_env(
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
+    env: Annotated[str, typer.Option(help="Environment to release")] = "production",
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """End the hold on an environment: automation may promote into it again."""
+    from ragops.environments import release
+
+    with errors(as_json), project_session() as project:
+        released = release(project, index, env, reason=reason)
+    if as_json:
+        emit_json(
+            {"index": index, "env": env, "changed": released is not None,
+             "released": _hold_dict(released)}
+        )  # fmt: skip
+        return
+    if released is None:
+        out.print(f"{index}: {env} is not held; nothing recorded")
+    else:
+        out.print(f"{index}: released {env} ({released.describe()}); automation may promote again")
+
+
+def _hold_dict(hold: Any) -> dict[str, Any] | None:
+    return hold.to_dict() if hold is not None else None
 
 
 @app.command()
 def history(
-    index: Annotated[str, typer.Argument()],
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
     env: Annotated[str | None, typer.Option(help="Only this environment")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -162,7 +257,11 @@ def history(
     if as_json:
         emit_json({"index": index, "history": rows})
         return
-    table = Table("at", "env", "action", "from", "to", "actor", "reason", "evidence")
+    table = Table(title=f"{index}: environment history (UTC)")
+    for name in ("at", "env", "action", "from", "to", "actor"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("reason")
+    table.add_column("evidence")
     for row in rows:
         action = row["action"] + (" (forced)" if row["forced"] else "")
         gates = row["evidence"].get("gates") or []
@@ -174,21 +273,24 @@ def history(
             if gates
             else ""
         )
+        moved = row["action"] in ("promote", "rollback")
         table.add_row(
-            row["at"],
+            row["at"][:19].replace("T", " "),
             row["environment"],
             action,
-            str(row["from_version"] or ""),
-            str(row["to_version"]),
+            str(row["from_version"] or "") if moved else "",
+            str(row["to_version"]) if moved else f"(at {row['to_version']})",
             row["actor"],
-            row["reason"] or "",
+            escape(row["reason"] or ""),
             evidence,
         )
-    out.print(table)
+    print_table(table)
 
 
 @app.command()
-def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+def quarantine(
+    index: Annotated[str, typer.Argument(metavar="INDEX")], as_json: JsonOption = False
+) -> None:
     """Documents that could not be indexed, with the reason, per generation."""
     with errors(as_json), project_session() as project:
         project.config.index(index)
@@ -214,12 +316,12 @@ def quarantine(index: Annotated[str, typer.Argument()], as_json: JsonOption = Fa
     table = Table("source", "document", "reason", expand=True)
     for row in rows:
         table.add_row(row["source"], row["doc_id"], row["reason"])
-    out.print(table)
+    print_table(table)
 
 
 @app.command()
 def unlock(
-    index: Annotated[str, typer.Argument()],
+    index: Annotated[str, typer.Argument(metavar="INDEX")],
     force: Annotated[
         bool,
         typer.Option(help="Free a lock whose holder (elsewhere) still renews it: it must be gone"),

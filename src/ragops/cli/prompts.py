@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ragops.cli.console import emit_json as _emit_json
-from ragops.cli.console import err, out
+from ragops.cli.console import err, out, print_table
 from ragops.cli.console import errors as _errors
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +40,9 @@ prompts_app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout")]
-NameArgument = Annotated[str, typer.Argument(help="Prompt name (its file name without suffix)")]
+NameArgument = Annotated[
+    str, typer.Argument(metavar="NAME", help="Prompt name (its file name without suffix)")
+]
 AliasOption = Annotated[str, typer.Option("--alias", help="Alias to move")]
 REF_HELP = "alias, v<N>, hash prefix or latest"
 
@@ -136,7 +138,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
             ", ".join(row["variables"]),
             row["file"] or "[dim](deleted)[/]",
         )
-    out.print(table)
+    print_table(table)
 
 
 @prompts_app.command()
@@ -172,8 +174,8 @@ def show(
 def diff(
     ctx: typer.Context,
     name: NameArgument,
-    a: Annotated[str, typer.Argument(help=f"From ({REF_HELP})")] = "production",
-    b: Annotated[str, typer.Argument(help=f"To ({REF_HELP})")] = "latest",
+    a: Annotated[str, typer.Argument(metavar="A", help=f"From ({REF_HELP})")] = "production",
+    b: Annotated[str, typer.Argument(metavar="B", help=f"To ({REF_HELP})")] = "latest",
 ) -> None:
     """Unified diff between two versions of a prompt (default: production → latest)."""
     with _errors(), _registry(ctx) as registry:
@@ -197,7 +199,9 @@ def diff(
 def promote(
     ctx: typer.Context,
     name: NameArgument,
-    version: Annotated[str, typer.Argument(help=f"Version to promote ({REF_HELP})")],
+    version: Annotated[
+        str, typer.Argument(metavar="VERSION", help=f"Version to promote ({REF_HELP})")
+    ],
     alias: AliasOption = "production",
     reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
 ) -> None:
@@ -258,4 +262,4 @@ def history(
             row["actor"],
             escape(row["reason"] or ""),
         )
-    out.print(table)
+    print_table(table)

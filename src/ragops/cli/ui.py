@@ -1,17 +1,28 @@
-"""``ragops ui``: the Dagster UI for this project's code location."""
+"""``ragops ui``: the Dagster UI for this project's code location.
+
+``dagster dev`` runs the webserver, the daemon, a code server and, per run, a worker. It is
+started in a process group of its own; Ctrl-C (SIGINT) or SIGTERM to ``ragops ui`` is passed
+to that whole group, and whatever is still alive after a grace period is killed, so stopping
+``ragops ui`` never leaves a webserver or a daemon behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
-from pathlib import Path
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import typer
 
 from ragops.cli.app import app, state
 from ragops.cli.console import err, errors
+
+#: Seconds ``dagster dev`` and its children get to stop before they are killed.
+GRACE_SECONDS = 20.0
 
 
 @app.command()
@@ -24,18 +35,60 @@ def ui(
 
     with errors():
         config_path = find_config(state.config)
-        data_path = load_config(config_path).data_path
+        home = load_config(config_path).dagster_home()
     # no telemetry or hub access in the webserver, daemon and run workers
     env = offline_environment({**os.environ, "RAGOPS_CONFIG": str(config_path)})
-    env.setdefault("DAGSTER_HOME", str(data_path / "dagster"))
-    home = Path(env["DAGSTER_HOME"])
+    env["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     instance = home / "dagster.yaml"
     if not instance.exists():
         instance.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     command = [
-        sys.executable, "-m", "dagster", "dev", "-m", "dagster_defs",
+        sys.executable, "-m", "ragops.integrations.dagster_dev", "dev", "-m", "dagster_defs",
         "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
-    err.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    raise typer.Exit(subprocess.call(command, env=env))
+    err.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop); DAGSTER_HOME={home}")
+    raise typer.Exit(run_process_group(command, env=env))
+
+
+def run_process_group(command: list[str], *, env: dict[str, str]) -> int:
+    """Run ``command`` in its own process group until it exits or this process is asked to
+    stop (SIGINT, SIGTERM), then make sure nothing of the group is left. Its exit status
+    (0 when it was stopped on request)."""
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+        _signal_group(process.pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = process.wait()
+    finally:
+        _stop_group(process.pid)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if stopping else code
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the group; False when nothing of it is left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop_group(pgid: int) -> None:
+    """SIGTERM what is left of the group, then SIGKILL it after the grace period."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if not _signal_group(pgid, 0):
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)

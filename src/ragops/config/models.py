@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_CONFIG_NAME",
     "CatalogConfig",
     "ChunkerConfig",
+    "DagsterConfig",
     "EmbeddingConfig",
     "EvalSetConfig",
     "IndexConfig",
@@ -102,6 +103,20 @@ class CatalogConfig(_Strict):
                 "must be a SQLAlchemy URL starting with sqlite:// or postgresql+psycopg://"
             )
         return value
+
+
+class DagsterConfig(_Strict):
+    """The project's Dagster instance: where the CLI and the API record asset events."""
+
+    home: Path | None = Field(
+        default=None,
+        description="DAGSTER_HOME of the instance; default: $DAGSTER_HOME, else <data_dir>/dagster",
+    )
+    record_events: bool = Field(
+        default=True,
+        description="Record syncs, evals and promotions made outside Dagster as asset events "
+        "(only when the instance's folder exists: `ragops ui` creates it)",
+    )
 
 
 class EmbeddingConfig(_Strict):
@@ -293,6 +308,7 @@ class ProjectConfig(_Strict):
     )
     store: StoreConfig = StoreConfig()
     catalog: CatalogConfig = CatalogConfig()
+    dagster: DagsterConfig = DagsterConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
     parsing: ParsingConfig = ParsingConfig()
     sources: dict[str, SourceConfig] = Field(min_length=1)
@@ -341,6 +357,15 @@ class ProjectConfig(_Strict):
 
     def store_path(self) -> Path:
         return self._resolve(self.store.path) if self.store.path else self.data_path / "qdrant"
+
+    def dagster_home(self) -> Path:
+        """The Dagster instance folder: ``dagster.home``, ``$DAGSTER_HOME`` or
+        ``<data_dir>/dagster``."""
+        if self.dagster.home is not None:
+            return self._resolve(self.dagster.home)
+        if os.environ.get("DAGSTER_HOME"):
+            return Path(os.environ["DAGSTER_HOME"]).expanduser().resolve()
+        return self.data_path / "dagster"
 
     def store_api_key(self) -> str | None:
         return os.environ.get(self.store.api_key_env) if self.store.api_key_env else None

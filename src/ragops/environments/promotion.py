@@ -18,7 +18,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ragops.catalog import INDEX, PROMPT, Lease, PointerMove, current_actor
+from ragops.catalog import INDEX, PROMPT, Hold, Lease, PointerMove, current_actor
 from ragops.environments.gates import PRODUCTION, GateResult, check_gates
 from ragops.errors import IndexNotFoundError, PromotionError, RagopsError
 
@@ -32,8 +32,9 @@ __all__ = ["PRODUCTION", "Promotion", "promote", "rollback"]
 
 @dataclass(frozen=True)
 class Promotion:
-    """What a promote or rollback did. ``action`` is ``promote``, ``rollback`` or
-    ``unchanged`` (the environment was there already: nothing was recorded)."""
+    """What a promote or rollback did. ``action`` is ``promote``, ``rollback``, ``unchanged``
+    (the environment was there already: nothing was recorded) or ``held`` (an automatic
+    promotion skipped an environment held against it: ``hold`` says by whom and why)."""
 
     index: str
     env: str
@@ -44,10 +45,12 @@ class Promotion:
     prompt: dict[str, Any] | None = None
     gates: list[GateResult] = field(default_factory=list)
     reason: str | None = None
+    #: The hold in place (action ``held``), set (a rollback) or released (a manual promote).
+    hold: Hold | None = None
 
     @property
     def moved(self) -> bool:
-        return self.action != "unchanged"
+        return self.action in ("promote", "rollback")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class Promotion:
             "prompt": self.prompt,
             "gates": [g.to_dict() for g in self.gates],
             "reason": self.reason,
+            "hold": self.hold.to_dict() if self.hold is not None else None,
         }
 
 
@@ -74,13 +78,16 @@ def promote(
     reason: str | None = None,
     wait: float = 0.0,
     lease: Lease | None = None,
+    automatic: bool = False,
 ) -> Promotion:
     """Point ``env`` at ``version`` (and its prompt alias at ``prompt``: an alias, ``v<N>``, a
     hash or ``latest``; default: the version ``env`` already serves).
 
     Gates apply to production; ``force`` needs a ``reason``. ``wait``: seconds to wait for the
-    index's lease. Raises PromotionError (refused), IndexNotFoundError (no such version, or
-    pruned) or IndexLockedError (another operation holds the index).
+    index's lease. A manual promotion releases a hold on the environment; an ``automatic`` one
+    (``ragops run``, Dagster) skips a held environment and says so (action ``held``). Raises
+    PromotionError (refused), IndexNotFoundError (no such version, or pruned) or
+    IndexLockedError (another operation holds the index).
     """
     if force and not reason:
         raise PromotionError('--force needs --reason "why": forced promotions are audited')
@@ -95,7 +102,8 @@ def promote(
             raise PromotionError(
                 f"refusing to promote {index} version {version} to {env}: {len(failing)} gate "
                 f"check(s) fail:\n{lines}\nImprove the index, or override with --force "
-                '--reason "why"'
+                '--reason "why"',
+                gates=results,
             )
         current = catalog.pointers.get(INDEX, index, env)
         from_version = current.version if current is not None else None
@@ -105,6 +113,11 @@ def promote(
         if from_version == version and prompt_from == prompt_to:
             return Promotion(
                 index, env, "unchanged", from_version, version, False, prompt_info, results
+            )
+        hold = current.hold if current is not None else None
+        if automatic and hold is not None:
+            return Promotion(
+                index, env, "held", from_version, version, False, prompt_info, results, None, hold
             )
         evidence = {"gates": [r.to_dict() for r in results], "prompt": prompt_info}
         forced = bool(force and failing)
@@ -136,11 +149,20 @@ def promote(
                     expected_from=prompt_from,
                     connection=connection,
                 )
+            if hold is not None:  # a person promoted: automation may move it again
+                catalog.pointers.set_hold(
+                    INDEX, index, env, actor=current_actor(), hold=False,
+                    reason=f"released by the promotion to version {version}",
+                    connection=connection,
+                )  # fmt: skip
 
         _commit(project, index, env, info.generation_id, held, moves)
-        return Promotion(
-            index, env, "promote", from_version, version, forced, prompt_info, results, reason
-        )
+        promotion = Promotion(
+            index, env, "promote", from_version, version, forced, prompt_info, results, reason,
+            hold,
+        )  # fmt: skip
+    _record(project, promotion)
+    return promotion
 
 
 def rollback(
@@ -151,9 +173,15 @@ def rollback(
     reason: str | None = None,
     wait: float = 0.0,
     lease: Lease | None = None,
+    hold: bool = True,
 ) -> Promotion:
     """Return ``env`` to the version before its latest promotion (and the prompt alias to
-    what it was, when that promotion moved it)."""
+    what it was, when that promotion moved it).
+
+    ``hold`` (the default) holds the environment against automatic promotion afterwards, so a
+    sync triggered by the next document edit does not promote the version that was rolled
+    back from; ``ragops release`` (or a manual promotion) ends the hold.
+    """
     with _held(project, index, "rollback", lease, wait) as held:
         catalog = project.catalog
         current = catalog.pointers.get(INDEX, index, env)
@@ -200,11 +228,27 @@ def rollback(
                     expected_from=prompt_back["from"],
                     connection=connection,
                 )
+            if hold:
+                catalog.pointers.set_hold(
+                    INDEX, index, env, actor=current_actor(), connection=connection,
+                    reason=reason or f"rolled back from version {current.version}",
+                )  # fmt: skip
 
         _commit(project, index, env, target.generation_id, held, moves)
-        return Promotion(
-            index, env, "rollback", current.version, target.number, False, prompt_back, [], reason
-        )
+        placed = catalog.pointers.get(INDEX, index, env)
+        promotion = Promotion(
+            index, env, "rollback", current.version, target.number, False, prompt_back, [],
+            reason, placed.hold if placed is not None else None,
+        )  # fmt: skip
+    _record(project, promotion)
+    return promotion
+
+
+def _record(project: Project, promotion: Promotion) -> None:
+    """The move as an asset event of the index's Dagster ``production`` asset."""
+    from ragops.events import describe
+
+    project.events.emit(lambda: [describe.pointer_event(project, promotion)])
 
 
 def _held(project: Project, index: str, purpose: str, lease: Lease | None, wait: float) -> Any:
@@ -285,7 +329,9 @@ def _check_alias_owner(project: Project, index: str, alias: str, current: str | 
 
 
 def _nothing_to_roll_back(project: Project, index: str, env: str, version: int) -> str:
-    moves: list[PointerMove] = project.catalog.pointers.history(INDEX, index, env)
+    moves: list[PointerMove] = [
+        m for m in project.catalog.pointers.history(INDEX, index, env) if m.moved
+    ]
     path = ", ".join(
         f"{m.from_target or '∅'} → {m.to_target}"
         + (" (rollback)" if m.action == "rollback" else "")

@@ -37,6 +37,9 @@ class EvalRun:
     judge: str | None = None
     usage: dict[str, Any] | None = None
     eval_id: int | None = None
+    #: The eval set's ``k`` (what its answers are generated from); the report measures
+    #: every cutoff up to ``report.k``.
+    k: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +47,8 @@ class EvalRun:
             "version": self.version,
             "dataset": self.dataset,
             "dataset_sha256": self.dataset_sha256,
-            "k": self.report.k,
+            "k": self.k if self.k is not None else self.report.k,
+            "cutoffs": sorted({int(m.rsplit("@", 1)[1]) for m in self.report.metrics if "@" in m}),
             "metrics": self.report.metrics,
             "counts": self.report.counts,
             "skipped": self.report.skipped,
@@ -65,6 +69,7 @@ def evaluate_index(
     dataset: str | None = None,
     prompt: PromptVersion | None = None,
     only_missing: bool = False,
+    record_event: bool = True,
 ) -> list[EvalRun]:
     """Evaluate ``version`` (default: the newest) on the index's eval sets (or one of them).
 
@@ -72,7 +77,9 @@ def evaluate_index(
     configured, answers are generated with ``prompt`` (default: the index prompt's
     ``production`` version) and scored by the judge; otherwise those metrics are reported as
     skipped with the reason. ``only_missing`` skips eval sets that already have matching
-    evidence for this version, prompt version and judge.
+    evidence for this version, prompt version and judge. ``record_event``: record what was
+    measured as an observation of the index's Dagster ``eval`` asset (see
+    :mod:`ragops.events`); the pipeline's evaluate step records its candidate itself.
     """
     from ragops.evals.generated import generate_and_judge
     from ragops.evals.results import write_results
@@ -126,6 +133,7 @@ def evaluate_index(
             extra,
         )
         summary = {key: value for key, value in report.to_dict().items() if key != "samples"}
+        summary["questions"] = len(report.samples)
         eval_id = project.catalog.evals.record(
             index,
             version,
@@ -142,10 +150,36 @@ def evaluate_index(
         )
         runs.append(
             EvalRun(
-                index, version, eval_set.name, content, report, prompt, judged_by, usage, eval_id
+                index, version, eval_set.name, content, report, prompt, judged_by, usage, eval_id,
+                eval_set.k,
             )
-        )
+        )  # fmt: skip
+    if runs and record_event:
+        _record(project, index, version, prompt)
     return runs
+
+
+def _record(project: Project, index: str, version: int, prompt: PromptVersion | None) -> None:
+    """The eval as an event of the index's Dagster ``eval`` asset: a materialization when it
+    measured what the pipeline's evaluate step would (the newest version, with the candidate
+    prompt version: the newest of the prompt file), an observation otherwise."""
+    from ragops.events import describe
+    from ragops.llm.prompts import index_prompt
+
+    def events() -> list[Any]:
+        latest = project.catalog.versions.latest(index)
+        name = project.config.index(index).prompt
+        candidate_prompt = index_prompt(project, index, "latest" if name else None)
+        candidate = (
+            latest is not None
+            and latest.number == version
+            and (prompt.sha256 if prompt else None)
+            == (candidate_prompt.sha256 if candidate_prompt else None)
+        )
+        sha = prompt.sha256 if prompt is not None else None
+        return [describe.eval_event(project, index, version, name, sha, candidate=candidate)]
+
+    project.events.emit(events)
 
 
 def _refuse_if_nothing_searched(

@@ -1,0 +1,85 @@
+"""The Dagster sink: asset events as runless materializations and observations.
+
+They land in the instance's event log exactly like the events of a run, so the asset's page
+lists them in its history (with their metadata and data version) and automation conditions
+see them: a new ``index_version`` from ``ragops sync`` lets Dagster's automation evaluate it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ragops.events.records import AssetEvent, Markdown
+
+__all__ = ["DagsterSink", "to_dagster_metadata"]
+
+DATA_VERSION_TAG = "dagster/data_version"
+USER_PROVIDED_TAG = "dagster/data_version_is_user_provided"
+
+
+class DagsterSink:
+    """Records events on the Dagster instance whose ``DAGSTER_HOME`` is ``home`` (opened on
+    the first event, so a command that records nothing never imports Dagster)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._instance: Any = None
+        self._lock = threading.Lock()
+
+    def record(self, events: Sequence[AssetEvent]) -> None:
+        import dagster as dg
+
+        with self._lock:
+            if self._instance is None:
+                self._instance = dg.DagsterInstance.from_config(str(self.home))
+            for event in events:
+                self._instance.report_runless_asset_event(_to_dagster(event))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._instance is not None:
+                self._instance.dispose()
+                self._instance = None
+
+
+def _to_dagster(event: AssetEvent) -> Any:
+    import dagster as dg
+
+    tags = {}
+    if event.data_version is not None:
+        tags = {DATA_VERSION_TAG: event.data_version, USER_PROVIDED_TAG: "true"}
+    key = dg.AssetKey(list(event.key))
+    metadata = to_dagster_metadata(event.metadata)
+    if event.kind == "materialization":
+        return dg.AssetMaterialization(
+            asset_key=key, description=event.description, metadata=metadata, tags=tags
+        )
+    return dg.AssetObservation(
+        asset_key=key, description=event.description, metadata=metadata, tags=tags
+    )
+
+
+def to_dagster_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Plain metadata values as Dagster metadata values (the assets report the same)."""
+    import dagster as dg
+
+    converted: dict[str, Any] = {}
+    for name, value in metadata.items():
+        if isinstance(value, Markdown):
+            converted[name] = dg.MetadataValue.md(str(value))
+        elif value is None:
+            converted[name] = dg.MetadataValue.null()
+        elif isinstance(value, bool):
+            converted[name] = dg.MetadataValue.bool(value)
+        elif isinstance(value, int):
+            converted[name] = dg.MetadataValue.int(value)
+        elif isinstance(value, float):
+            converted[name] = dg.MetadataValue.float(value)
+        elif isinstance(value, dict | list | tuple):
+            converted[name] = dg.MetadataValue.json(value)
+        else:
+            converted[name] = dg.MetadataValue.text(str(value))
+    return converted
