@@ -46,7 +46,7 @@ def test_piped_output_keeps_lines_and_rows_whole(tmp_path: Path) -> None:
     assert "travel.md" in first and "Book flights through the travel desk" in first
     assert "#" not in first, "headings are not flattened into the text"
     assert any("Travel policy › Booking" in line for line in top), found.stdout
-    assert re.search(r"docs production \(version 1\) · 2 hits in \d+ ms", found.stdout)
+    assert "docs production (version 1) · 2 hits" in found.stdout
 
     same = cli("promote", "docs", "1", cwd=cwd)
     assert same.stdout.strip() == "docs: production already at version 1; nothing recorded"

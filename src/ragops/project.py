@@ -84,6 +84,7 @@ class Project:
             self.connector_for(source_name)
         from ragops.llm.prompt_files import PROMPT_SUFFIXES, prompt_files
 
+        self._validate_devices()
         prompts = self.config.prompts_path
         for index_name, index in self.config.indexes.items():
             if index.prompt is not None and index.prompt not in prompt_files(prompts):
@@ -100,6 +101,21 @@ class Project:
                         f"{str(eval_set.path)!r}: no file at {path}; fix the path (relative to "
                         "the folder of ragops.yaml)"
                     )
+
+    def _validate_devices(self) -> None:
+        """Every embedding device is one this machine's PyTorch can use."""
+        from ragops.vectors.devices import device_problem
+
+        checked: dict[str, str | None] = {}
+        for index_name, index in self.config.indexes.items():
+            key = (
+                f"indexes.{index_name}.embedding.device" if index.embedding else "embedding.device"
+            )
+            device = self.config.embedding_for(index_name).device
+            if device not in checked:
+                checked[device] = device_problem(device)
+            if checked[device] is not None:
+                raise ConfigError(f"{key} = {device!r}: {checked[device]}")
 
     # -- components --------------------------------------------------------------------------
 

@@ -233,7 +233,7 @@ def search(
         )
         return
     where = f"version {served}" if version is not None else f"{env} (version {served})"
-    print_hits(hits, caption=f"{index} {where} · {len(hits)} hits in {seconds * 1000:.0f} ms")
+    print_hits(hits, caption=f"{index} {where} · {len(hits)} hit{'' if len(hits) == 1 else 's'}")
 
 
 def print_hits(hits: list[Any], caption: str | None = None) -> None:

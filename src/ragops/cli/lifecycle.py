@@ -53,7 +53,7 @@ def versions(
     if as_json:
         emit_json({"index": index, "versions": rows})
         return
-    table = Table(title=f"{index}: {len(rows)} versions")
+    table = Table(title=f"{index}: {len(rows)} version{'' if len(rows) == 1 else 's'}")
     for name in ("version", "generation", "created (UTC)", "docs", "chunks"):
         table.add_column(
             name, no_wrap=True, justify="right" if name in ("docs", "chunks") else "left"

@@ -1,8 +1,10 @@
-"""Per-question eval results on disk (Parquet) and comparisons between two versions.
+"""Per-question eval results on disk (Parquet), and reading them back by version.
 
 Every eval writes ``<data_dir>/evals/<index>/v<version>/<dataset>-<time>.parquet`` with one row
-per question (its id, text, retrieved chunk ids, error, and one column per metric) next to
-the catalog row that holds the means. ``ragops eval compare INDEX A B`` reads them back.
+per question (its id, text, retrieved chunk ids and their documents, its references, the ranks
+at which they were found, its error, and one column per metric) next to the catalog row that
+holds the means. ``ragops eval show`` reads them (:func:`eval_details`); ``ragops eval
+compare`` too (:mod:`ragops.evals.compare`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,23 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ragops.errors import EvalError
+from ragops.errors import EvalError, IndexNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ragops.catalog import EvalRecord
     from ragops.evals.runner import EvalReport
     from ragops.project import Project
 
-__all__ = ["Comparison", "compare_versions", "read_results", "write_results"]
+__all__ = [
+    "EvalDetails",
+    "check_eval_set",
+    "eval_details",
+    "eval_set_names",
+    "newest_evals",
+    "read_results",
+    "version_of",
+    "write_results",
+]
 
 
 def write_results(
@@ -35,6 +47,9 @@ def write_results(
         "sample_id": [s.sample_id for s in report.samples],
         "question": [s.question for s in report.samples],
         "retrieved": [list(s.retrieved) for s in report.samples],
+        "retrieved_docs": [list(s.retrieved_docs) for s in report.samples],
+        "references": [list(s.references) for s in report.samples],
+        "hit_ranks": [list(s.hit_ranks) for s in report.samples],
         "error": [s.error for s in report.samples],
     }
     for name in names:
@@ -55,93 +70,117 @@ def _number(value: Any) -> float | None:
 
 
 def read_results(path: str | Path) -> list[dict[str, Any]]:
+    """The rows :func:`write_results` wrote (an older file lacks the newer columns)."""
     return pq.read_table(path).to_pylist()
 
 
 @dataclass
-class Comparison:
-    """Metric deltas between two versions on one eval set, and the questions that moved most."""
+class EvalDetails:
+    """One stored eval of one version on one eval set, question by question."""
 
-    index: str
-    dataset: str
-    version_a: int
-    version_b: int
-    metrics: dict[str, dict[str, float | None]]
-    focus: str
-    moved: list[dict[str, Any]] = field(default_factory=list)
+    record: EvalRecord
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    #: How many questions the eval had (``rows`` may be only the failed ones).
+    questions: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        record = self.record
         return {
-            "index": self.index,
-            "dataset": self.dataset,
-            "a": self.version_a,
-            "b": self.version_b,
-            "metrics": self.metrics,
-            "focus_metric": self.focus,
-            "moved": self.moved,
+            "index": record.index,
+            "version": record.version,
+            "dataset": record.dataset,
+            "dataset_sha256": record.dataset_sha256,
+            "k": record.k,
+            "eval_id": record.id,
+            "measured_at": record.created_at.isoformat(timespec="seconds"),
+            "prompt_sha256": record.prompt_sha256,
+            "judge": record.judge,
+            "metrics": record.metrics,
+            "questions": self.questions,
+            "rows": self.rows,
         }
 
 
-def compare_versions(
+def eval_set_names(project: Project, index: str) -> list[str]:
+    return [e.name for e in project.config.index(index).evals]
+
+
+def check_eval_set(project: Project, index: str, dataset: str) -> None:
+    """EvalError for an eval set the index does not declare, naming the ones it does."""
+    from ragops.config.models import did_you_mean
+
+    names = eval_set_names(project, index)
+    if dataset not in names:
+        raise EvalError(
+            f"unknown eval set {dataset!r}{did_you_mean(dataset, names)} for index {index!r}; "
+            f"its eval sets (indexes.{index}.evals): {', '.join(names) or 'none'}"
+        )
+
+
+def version_of(project: Project, index: str, version: int) -> int:
+    """``version``, checked: IndexNotFoundError naming the versions there are."""
+    versions = [v.number for v in project.catalog.versions.of_index(index)]
+    if version not in versions:
+        known = f"{versions[0]}–{versions[-1]}" if versions else "none yet"
+        raise IndexNotFoundError(
+            f"index {index!r} has no version {version} (versions: {known}); "
+            f"`ragops versions {index}` lists them"
+        )
+    return version
+
+
+def newest_evals(project: Project, index: str, version: int) -> dict[str, EvalRecord]:
+    """The newest stored eval of ``version`` on each eval set, by set name."""
+    newest: dict[str, EvalRecord] = {}
+    for record in project.catalog.evals.of_version(index, version):
+        newest[record.dataset] = record  # oldest first: the last one wins
+    return newest
+
+
+def eval_details(
     project: Project,
     index: str,
-    version_a: int,
-    version_b: int,
     *,
+    version: int | None = None,
     dataset: str | None = None,
-    metric: str | None = None,
-    top: int = 10,
-) -> Comparison:
-    """Compare the newest eval of ``version_a`` and ``version_b`` on one eval set."""
-    latest = {}
-    for version in (version_a, version_b):
-        rows = [
-            r.to_dict()
-            for r in project.catalog.evals.of_version(index, version)
-            if dataset is None or r.dataset == dataset
-        ]
-        if not rows:
-            raise EvalError(
-                f"{index} version {version} has no eval results"
-                + (f" on {dataset!r}" if dataset else "")
-                + f"; run `ragops eval {index} --version {version}` first"
-            )
-        latest[version] = rows[-1]
-    a, b = latest[version_a], latest[version_b]
-    if a["dataset"] != b["dataset"]:
+    failed: bool = False,
+) -> list[EvalDetails]:
+    """The newest eval of ``version`` (default: the newest version that has evals) on every
+    eval set (or ``dataset``), question by question. ``failed``: only the questions that
+    errored or found none of their references within the eval set's ``k``."""
+    project.config.index(index)
+    if dataset is not None:
+        check_eval_set(project, index, dataset)
+    if version is None:
+        evaluated = sorted({r.version for r in project.catalog.evals.of_version(index)})
+        if not evaluated:
+            raise EvalError(f"index {index!r} has no evals yet; run `ragops eval {index}`")
+        version = evaluated[-1]
+    else:
+        version_of(project, index, version)
+    records = newest_evals(project, index, version)
+    if dataset is not None:
+        records = {dataset: records[dataset]} if dataset in records else {}
+    if not records:
+        where = f" on {dataset!r}" if dataset else ""
         raise EvalError(
-            f"the newest evals of versions {version_a} and {version_b} used different eval sets "
-            f"({a['dataset']!r}, {b['dataset']!r}); pass --dataset NAME"
+            f"{index} version {version} has no evals{where}; run `ragops eval {index} "
+            f"--version {version}`" + (f" --dataset {dataset}" if dataset else "")
         )
-    names = sorted(set(a["metrics"]) | set(b["metrics"]))
-    metrics = {
-        name: {
-            "a": a["metrics"].get(name),
-            "b": b["metrics"].get(name),
-            "delta": (b["metrics"][name] - a["metrics"][name])
-            if name in a["metrics"] and name in b["metrics"]
-            else None,
-        }
-        for name in names
-    }
-    focus = metric or next((m for m in ("ndcg@10", "mrr", "recall@5") if m in names), names[0])
-    moved: list[dict[str, Any]] = []
-    if a.get("results_path") and b.get("results_path"):
-        before = {row["sample_id"]: row for row in read_results(a["results_path"])}
-        for row in read_results(b["results_path"]):
-            old = before.get(row["sample_id"])
-            if old is None or row.get(focus) is None or old.get(focus) is None:
-                continue
-            delta = row[focus] - old[focus]
-            if delta:
-                moved.append(
-                    {
-                        "sample_id": row["sample_id"],
-                        "question": row["question"],
-                        "a": old[focus],
-                        "b": row[focus],
-                        "delta": delta,
-                    }
-                )
-        moved.sort(key=lambda item: (-abs(item["delta"]), item["sample_id"]))
-    return Comparison(index, a["dataset"], version_a, version_b, metrics, focus, moved[:top])
+    details = []
+    for record in records.values():
+        rows = read_results(record.results_path) if record.results_path else []
+        shown = [r for r in rows if not failed or _failed(r, record.k)]
+        details.append(EvalDetails(record, shown, len(rows)))
+    return details
+
+
+def _failed(row: dict[str, Any], k: int) -> bool:
+    """An error, or no reference found within ``k`` (when the question has references)."""
+    if row.get("error"):
+        return True
+    ranks = row.get("hit_ranks")
+    if ranks is not None and row.get("references"):
+        return not any(rank <= k for rank in ranks)
+    hit = row.get(f"hit_rate@{k}")
+    return hit is not None and hit == 0

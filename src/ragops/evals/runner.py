@@ -72,6 +72,12 @@ class SampleResult:
     retrieved: list[str]
     metrics: dict[str, float | None]
     error: str | None = None
+    #: The document of each retrieved chunk, in rank order.
+    retrieved_docs: list[str] = field(default_factory=list)
+    #: The sample's references, as ``doc:<id>`` / ``chunk:<id>``.
+    references: list[str] = field(default_factory=list)
+    #: The rank (1 = best) at which each reference found was first retrieved, best first.
+    hit_ranks: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -145,10 +151,13 @@ def run_retrieval_eval(
     for sample, contexts, error in zip(samples, hits, search_errors, strict=True):
         top = contexts[:k]
         values: dict[str, float | None] = dict.fromkeys(metric_names(ks))
+        ref_keys: list[str] = []
+        found: list[int] = []
         if error is None:
             ranked, relevant, ref_keys = _relevance_keys(sample, top)
             if relevant:
                 values.update(_rank_metrics(ranked, relevant, k, ks))
+                found = _hit_ranks(ranked, relevant)
             ragas_inputs.append(
                 RagasInput(
                     retrieved_ids=ranked,
@@ -166,6 +175,9 @@ def run_retrieval_eval(
                 retrieved=[c.chunk_id for c in top],
                 metrics=values,
                 error=error,
+                retrieved_docs=[c.doc_id for c in top],
+                references=ref_keys,
+                hit_ranks=found,
             )
         )
     ranked_done = time.perf_counter()
@@ -282,6 +294,17 @@ def _relevance_keys(
         for c in top
     ]
     return ranked, set(ref_keys), ref_keys
+
+
+def _hit_ranks(ranked: list[str], relevant: set[str]) -> list[int]:
+    """1-based ranks where a reference is retrieved for the first time."""
+    seen: set[str] = set()
+    ranks = []
+    for rank, key in enumerate(ranked, 1):
+        if key in relevant and key not in seen:
+            seen.add(key)
+            ranks.append(rank)
+    return ranks
 
 
 def _rank_metrics(
