@@ -58,8 +58,49 @@ def test_bad_value_names_key_value_and_allowed_values(tmp_path: Path) -> None:
 
 def test_unknown_source_in_index_is_reported_with_a_suggestion(tmp_path: Path) -> None:
     path = _write(tmp_path, VALID.replace("sources: [docs]", "sources: [doc]"))
-    with pytest.raises(ConfigError, match=r"unknown source 'doc' \(did you mean 'docs'\?\)"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path)
+    problems = str(raised.value).splitlines()[1:]
+    assert problems == [
+        "  - indexes.docs.sources: unknown source 'doc' (did you mean 'docs'?); declare it "
+        "under 'sources:'"
+    ], "one line naming the key and the fix; the configuration is never printed"
+
+
+def test_a_misspelled_gate_metric_fails_when_the_config_loads(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "docs: {sources: [docs]}",
+        "docs: {sources: [docs], evals: [{name: qa, path: qa.jsonl, k: 5}], "
+        "gates: ['recal@5 >= 0.8']}",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(_write(tmp_path, text))
+    message = str(raised.value)
+    assert "indexes.docs.gates[0] = 'recal@5 >= 0.8'" in message
+    assert "did you mean 'recall@5'" in message and "(eval set 'qa')" in message
+
+
+@pytest.mark.parametrize(
+    ("device", "expected"),
+    [
+        ("cuda", "embedding.device = 'cuda': device 'cuda' requested but this PyTorch"),
+        ("cuda:1", "embedding.device = 'cuda:1': device 'cuda:1' requested but"),
+        ("gpu", "embedding.device = 'gpu': device 'gpu' is not a PyTorch device; use cpu, cuda"),
+    ],
+)
+def test_a_device_this_machine_cannot_use_fails_when_the_project_opens(
+    tmp_path: Path, device: str, expected: str
+) -> None:
+    import torch
+
+    if torch.cuda.is_available():  # pragma: no cover - the CI machines have no GPU
+        pytest.skip("this machine has a usable CUDA device")
+    path = _write(tmp_path, VALID + f"embedding: {{device: '{device}'}}\n")
+    with pytest.raises(ConfigError) as raised:
+        Project.open(path)
+    message = str(raised.value)
+    assert expected in message and "use cpu" in message
+    assert "model" not in message, "the error is about the device, not the model folder"
 
 
 def test_unreadable_gate_is_rejected_with_the_expected_syntax(tmp_path: Path) -> None:

@@ -134,6 +134,68 @@ def test_a_listing_with_duplicate_ids_fails_naming_them(tmp_path: Path) -> None:
     assert "nothing was changed" in message
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            "version=datetime.datetime(2026, 1, 2)",
+            "yielded document 'a' with version=datetime.datetime(2026, 1, 2, 0, 0) (datetime): "
+            "it must be a non-empty str (e.g. updated_at.isoformat() or str(etag))",
+        ),
+        (
+            "version='1', metadata={'owner': 'ops', 'seen': datetime.date(2026, 1, 2)}",
+            "metadata['seen'] holding datetime.date(2026, 1, 2) (date): metadata values must be "
+            "JSON values",
+        ),
+        (
+            "version='1', metadata={'tags': ['a', {'x': float('nan')}]}",
+            "metadata['tags'] holding nan (float)",
+        ),
+        ("version='1', acl='group:eng'", "acl='group:eng': acl must be a sequence"),
+    ],
+)
+def test_a_document_that_breaks_the_sdk_rules_is_refused_naming_the_field(
+    tmp_path: Path, fields: str, expected: str
+) -> None:
+    _write_connector(
+        tmp_path,
+        "sloppy",
+        f"""
+        import datetime
+        from ragops import SourceDocument, connector
+
+        @connector("sloppy")
+        def sloppy():
+            yield SourceDocument(doc_id="a", filename="a.txt", load=lambda: b"x", {fields})
+        """,
+    )
+    with pytest.raises(ConnectorError) as raised:
+        ConnectorRegistry(tmp_path).get("sloppy").list_documents("api", {})
+    assert "source 'api': connector 'sloppy'" in str(raised.value)
+    assert expected in str(raised.value)
+
+
+def test_json_metadata_and_a_principal_list_are_accepted(tmp_path: Path) -> None:
+    _write_connector(
+        tmp_path,
+        "tidy",
+        """
+        from ragops import SourceDocument, connector
+
+        @connector("tidy")
+        def tidy():
+            yield SourceDocument(
+                doc_id="a", version="2026-01-02T00:00:00", filename="a.txt", load=lambda: b"x",
+                metadata={"rank": 3, "score": 0.5, "draft": 0, "tags": ["x"], "owner": None,
+                          "links": {"home": "https://example.org"}},
+                acl=("group:eng", "user:alice"),
+            )
+        """,
+    )
+    [document] = ConnectorRegistry(tmp_path).get("tidy").list_documents("api", {})
+    assert document.metadata["links"] == {"home": "https://example.org"}
+
+
 def test_two_connectors_of_one_name_in_a_project_are_refused(tmp_path: Path) -> None:
     for folder in ("first", "second"):
         _write_connector(

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shlex
+import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,7 +27,7 @@ from rich.table import Table
 
 from ragops.errors import RagopsError
 
-__all__ = ["emit_json", "err", "errors", "out", "print_table"]
+__all__ = ["emit_json", "err", "errors", "out", "print_table", "ragops_command"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,6 +45,18 @@ def print_table(table: Table, console: Console = out) -> None:
         console.print(table)
     finally:
         console.width = saved
+
+
+def ragops_command() -> str:
+    """How to call this ragops again from a shell: ``ragops`` when that name on ``PATH`` is
+    this installation, else the full path of its script (or ``python -m ragops.cli``)."""
+    script = Path(sys.executable).parent / "ragops"
+    on_path = shutil.which("ragops")
+    if on_path is not None and script.is_file() and os.path.samefile(on_path, script):
+        return "ragops"
+    if script.is_file():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m ragops.cli"
 
 
 def emit_json(document: Any) -> None:

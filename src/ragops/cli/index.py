@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ragops.cli.app import JsonOption, app, parse_filters, project_session, stdout_to_stderr
-from ragops.cli.console import emit_json, err, errors, out, print_table
+from ragops.cli.console import emit_json, err, errors, out, print_table, ragops_command
 from ragops.cli.progress import progress_bars
 
 #: ``ragops run`` exits with this status when a gate refused a promotion it was to make.
@@ -33,7 +34,7 @@ def init(
     out.print(f"Created a ragops project in [bold]{directory}[/]:")
     for path in created:
         out.print(f"  {path.relative_to(directory)}")
-    out.print(f"\nNext: cd {directory} && ragops run")
+    out.print(f"\nNext: cd {shlex.quote(str(directory))} && {ragops_command()} run")
 
 
 @app.command()

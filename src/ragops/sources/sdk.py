@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ragops.errors import ConfigError, ConnectorError
 
-__all__ = ["INJECTED_PARAMETERS", "Connector", "SourceDocument", "connector", "connector_of"]
+__all__ = [
+    "INJECTED_PARAMETERS",
+    "Connector",
+    "SourceDocument",
+    "connector",
+    "connector_of",
+    "document_problem",
+]
 
 #: Parameters ragops fills in itself; they are not options a user sets in ragops.yaml.
 INJECTED_PARAMETERS = frozenset({"project_dir"})
@@ -61,8 +69,9 @@ class SourceDocument:
         filename: a name with the file extension; parsing uses it to pick a partitioner.
         load: returns the raw bytes; called only for new or changed documents.
         mime_type: when known (otherwise detected from the name and content).
-        metadata: values stored with every chunk and filterable in search: str, int, float,
-            bool (store flags you filter on as 0/1), None, or lists of those. Keep values that
+        metadata: values stored with every chunk and filterable in search: JSON values (str,
+            int, finite float, bool, None, and lists or mappings of them); store flags you
+            filter on as 0/1. Keep values that
             describe the document, not the bytes (no sizes or read times): a change here
             rewrites every chunk of the document (without re-embedding).
         acl: principals allowed to read the document (stored with every chunk).
@@ -149,6 +158,12 @@ class Connector:
                         f"source {source_name!r}: connector {self.name!r} yielded "
                         f"{type(document).__name__}, expected ragops.SourceDocument"
                     )
+                problem = document_problem(document)
+                if problem is not None:
+                    raise ConnectorError(
+                        f"source {source_name!r}: connector {self.name!r} ({self.defined_in}) "
+                        f"yielded document {document.doc_id!r} with {problem}"
+                    )
                 yield document
         except ConnectorError:
             raise
@@ -178,6 +193,55 @@ class Connector:
                 f"({self.defined_in}); nothing was changed in the index"
             )
         return documents
+
+
+def document_problem(document: SourceDocument) -> str | None:
+    """None when ``document`` keeps the SDK's rules; else what is wrong and the fix.
+
+    ``doc_id``, ``version`` and ``filename`` are non-empty strings; ``metadata`` maps string
+    keys to JSON values (str, int, finite float, bool, None, and lists or mappings of them);
+    ``acl`` is a sequence of non-empty strings.
+    """
+    for name in ("doc_id", "version", "filename"):
+        value = getattr(document, name)
+        if not isinstance(value, str) or not value:
+            fix = " (e.g. updated_at.isoformat() or str(etag))" if name == "version" else ""
+            return f"{name}={value!r} ({type(value).__name__}): it must be a non-empty str{fix}"
+    for key, value in document.metadata.items():
+        if not isinstance(key, str):
+            return f"metadata key {key!r} ({type(key).__name__}): metadata keys must be str"
+        bad = _non_json(value)
+        if bad is not None:
+            return (
+                f"metadata[{key!r}] holding {bad!r} ({type(bad).__name__}): metadata values must "
+                "be JSON values (str, int, finite float, bool, None, lists and mappings of them); "
+                "convert it, e.g. a datetime with .isoformat()"
+            )
+    if isinstance(document.acl, str) or not all(isinstance(p, str) and p for p in document.acl):
+        return (
+            f"acl={document.acl!r}: acl must be a sequence of principal names such as "
+            "('group:eng', 'user:alice'), not a single string"
+        )
+    return None
+
+
+def _non_json(value: Any) -> Any:
+    """The first part of ``value`` that is not a JSON value, or None."""
+    if value is None or isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else value
+    if isinstance(value, list | tuple):
+        return next((bad for item in value if (bad := _non_json(item)) is not None), None)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return key
+            bad = _non_json(item)
+            if bad is not None:
+                return bad
+        return None
+    return value
 
 
 def connector(
