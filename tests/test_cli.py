@@ -54,8 +54,15 @@ def as_json(result: subprocess.CompletedProcess[str]) -> dict:
 
 def test_init_scaffolds_a_project_that_runs(tmp_path: Path) -> None:
     target = tmp_path / "new-project"
-    result = ragops("init", str(target), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    bare = {"PATH": "/usr/bin:/bin"}
+    result = as_json(ragops("init", str(target), "--json", cwd=tmp_path, env=bare))
+    assert "ragops.yaml" in result["created"] and "docs/welcome.md" in result["created"]
+    # `ragops` is not on that PATH: the next step names the script that works from any shell.
+    script = Path(sys.executable).parent / "ragops"
+    assert result["next"] == f"cd {target} && {script} run"
+    activated = {"PATH": f"{script.parent}:/usr/bin:/bin"}
+    other = ragops("init", str(tmp_path / "other"), cwd=tmp_path, env=activated)
+    assert other.stdout.splitlines()[-1] == f"Next: cd {tmp_path / 'other'} && ragops run"
     for expected in (
         "ragops.yaml",
         "connectors/example_notes/__init__.py",

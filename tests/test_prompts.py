@@ -456,6 +456,9 @@ def test_prompts_cli(tmp_path: Path) -> None:
     assert diff.returncode == 0, diff.stderr
     assert f"--- answer@{v1} (v1, production)" in diff.stdout
     assert "+description: Answer from retrieved context" in diff.stdout
+    diffed = as_json(ragops("prompts", "diff", "answer", "--json", cwd=cwd))
+    assert (diffed["a"]["number"], diffed["b"]["number"], diffed["same"]) == (1, 2, False)
+    assert "+description: Answer from retrieved context" in diffed["diff"]
 
     text = ragops("prompts", "show", "answer", cwd=cwd)
     assert text.returncode == 0 and "Question: {question}" in text.stdout
@@ -463,8 +466,15 @@ def test_prompts_cli(tmp_path: Path) -> None:
     promoted = ragops("prompts", "promote", "answer", "latest", "--reason", "clearer", cwd=cwd)
     assert promoted.returncode == 0, promoted.stderr
     assert f"production moved from v1 {v1} to v2 {v2}" in promoted.stdout
-    staged = ragops("prompts", "promote", "answer", v1, "--alias", "staging", cwd=cwd)
-    assert f"staging moved to v1 {v1}" in staged.stdout
+    staged = as_json(
+        ragops("prompts", "promote", "answer", v1, "--alias", "staging", "--json", cwd=cwd)
+    )
+    assert (staged["alias"], staged["action"], staged["from"], staged["to_number"]) == (
+        "staging",
+        "promote",
+        None,
+        1,
+    )
 
     history = as_json(ragops("prompts", "history", "answer", "--json", cwd=cwd))["history"]
     assert [(h["alias"], h["action"], h["to_number"]) for h in history] == [
@@ -477,6 +487,10 @@ def test_prompts_cli(tmp_path: Path) -> None:
     rolled = ragops("prompts", "rollback", "answer", cwd=cwd)
     assert rolled.returncode == 0, rolled.stderr
     assert f"production rolled back from v2 {v2} to v1 {v1}" in rolled.stdout
+    refused = ragops("prompts", "rollback", "answer", "--alias", "staging", "--json", cwd=cwd)
+    assert refused.returncode == 1 and "no earlier version" in json.loads(refused.stdout)["error"][
+        "message"
+    ]
     listed_again = as_json(ragops("prompts", "list", "--json", cwd=cwd))["prompts"][0]
     assert (listed_again["production"], listed_again["staging"]) == (v1, v1)
     assert (listed_again["latest"], listed_again["versions"]) == (v2, 2)

@@ -25,12 +25,22 @@ def init(
         Path, typer.Argument(metavar="DIRECTORY", help="Folder to create the project in")
     ],
     force: Annotated[bool, typer.Option(help="Write into a folder that is not empty")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Scaffold a project: commented ragops.yaml, connectors/, evals/, prompts/, docs/."""
     from ragops.scaffold import scaffold_project
 
-    with errors():
+    with errors(as_json):
         created = scaffold_project(directory, force=force)
+    if as_json:
+        emit_json(
+            {
+                "directory": str(directory.resolve()),
+                "created": [str(path.relative_to(directory)) for path in created],
+                "next": f"cd {shlex.quote(str(directory))} && {ragops_command()} run",
+            }
+        )
+        return
     out.print(f"Created a ragops project in [bold]{directory}[/]:")
     for path in created:
         out.print(f"  {path.relative_to(directory)}")

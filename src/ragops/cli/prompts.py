@@ -176,11 +176,24 @@ def diff(
     name: NameArgument,
     a: Annotated[str, typer.Argument(metavar="A", help=f"From ({REF_HELP})")] = "production",
     b: Annotated[str, typer.Argument(metavar="B", help=f"To ({REF_HELP})")] = "latest",
+    as_json: JsonOption = False,
 ) -> None:
     """Unified diff between two versions of a prompt (default: production → latest)."""
-    with _errors(), _registry(ctx) as registry:
+    with _errors(as_json), _registry(ctx) as registry:
         old, new = registry.get(name, a), registry.get(name, b)
         text = registry.diff(name, a, b)
+    if as_json:
+        _emit_json(
+            {
+                "name": name,
+                "a": {"ref": a, "sha256": old.sha256, "number": old.number},
+                "b": {"ref": b, "sha256": new.sha256, "number": new.number},
+                "same": not text,
+                "diff": text,
+                "variables": {"a": list(old.variables), "b": list(new.variables)},
+            }
+        )
+        return
     if not text:
         out.print(f"{name}: {a} and {b} are the same version ({old.ref}, v{old.number})")
         return
@@ -204,12 +217,16 @@ def promote(
     ],
     alias: AliasOption = "production",
     reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Point an alias (default production) at a version of a prompt."""
-    with _errors(), _registry(ctx) as registry:
+    with _errors(as_json), _registry(ctx) as registry:
         move = registry.promote(name, version, alias, reason=reason)
         numbers = {v.sha256: v.number for v in registry.versions(name)}
     row = _move_row(move, numbers)
+    if as_json:
+        _emit_json({"name": name, **row})
+        return
     target = f"v{row['to_number']} {row['to']}"
     if move.action == "unchanged":
         out.print(f"{name}: {alias} already points at {target}")
@@ -224,12 +241,16 @@ def rollback(
     name: NameArgument,
     alias: AliasOption = "production",
     reason: Annotated[str | None, typer.Option(help="Why (recorded in history)")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Return an alias to the version it pointed at before its latest promotion."""
-    with _errors(), _registry(ctx) as registry:
+    with _errors(as_json), _registry(ctx) as registry:
         move = registry.rollback(name, alias, reason=reason)
         numbers = {v.sha256: v.number for v in registry.versions(name)}
     row = _move_row(move, numbers)
+    if as_json:
+        _emit_json({"name": name, **row})
+        return
     out.print(
         f"{name}: {alias} rolled back from v{row['from_number']} {row['from']} "
         f"to v{row['to_number']} {row['to']}"
