@@ -488,9 +488,10 @@ def test_prompts_cli(tmp_path: Path) -> None:
     assert rolled.returncode == 0, rolled.stderr
     assert f"production rolled back from v2 {v2} to v1 {v1}" in rolled.stdout
     refused = ragops("prompts", "rollback", "answer", "--alias", "staging", "--json", cwd=cwd)
-    assert refused.returncode == 1 and "no earlier version" in json.loads(refused.stdout)["error"][
-        "message"
-    ]
+    assert (
+        refused.returncode == 1
+        and "no earlier version" in json.loads(refused.stdout)["error"]["message"]
+    )
     listed_again = as_json(ragops("prompts", "list", "--json", cwd=cwd))["prompts"][0]
     assert (listed_again["production"], listed_again["staging"]) == (v1, v1)
     assert (listed_again["latest"], listed_again["versions"]) == (v2, 2)
