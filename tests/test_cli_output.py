@@ -69,3 +69,40 @@ def test_usage_errors_are_one_line_with_the_usage_and_status_2(tmp_path: Path) -
     error = json.loads(bad.stdout)["error"]
     assert "--filter 'oops': write key=value" in error["message"]
     assert "usage: ragops search" in error["message"]
+
+
+def test_sync_wait_says_once_what_it_waits_for_then_syncs(tmp_path: Path) -> None:
+    """Piped, ``sync --wait`` prints the holder once (not every retry) and syncs when the
+    holder lets go."""
+    import subprocess
+    import sys
+    import time
+
+    path = write_project(tmp_path / "p")
+    url = f"sqlite:///{path.parent / '.ragops' / 'catalog.db'}"
+    (path.parent / ".ragops").mkdir()
+    repo = Path(__file__).resolve().parents[1]
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "tests.catalog.lease_holder", url, "30"],
+        cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "held"
+    sync = subprocess.Popen(
+        [sys.executable, "-m", "ragops.cli", "sync", "--wait"],
+        cwd=path.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(12)  # several retries (one every 2 s) after the CLI has started
+        assert sync.poll() is None, "the sync waits while the lease is held"
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "released"
+        stdout, stderr = sync.communicate(timeout=300)
+    finally:
+        holder.kill()
+        sync.kill()
+    assert sync.returncode == 0, stderr
+    assert stderr.count("waiting") == 1, stderr
+    assert f"sync by pid {holder.pid}" in stderr
+    assert "docs: built version 1" in stdout
