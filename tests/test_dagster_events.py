@@ -147,3 +147,65 @@ def test_without_an_instance_nothing_is_recorded_and_dagster_is_not_imported(
     path.write_text(disabled)
     with Project.open(path) as project:
         assert not project.events.enabled
+
+
+def test_ragops_ui_catches_the_instance_up_with_what_the_cli_did_before_it_existed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CLI-only project (no Dagster instance yet) shows its whole history once the UI's
+    instance exists: versions, evals and every production move, recorded once."""
+    from ragops.events.history import catch_up
+    from ragops.project import Project
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    path = write_project(tmp_path / "p")
+    cwd = path.parent
+    assert cli("run", cwd=cwd).returncode == 0  # version 1, evaluated, promoted
+    (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
+    assert cli("run", cwd=cwd).returncode == 0  # version 2
+    assert cli("rollback", "docs", "--reason", "bees are off topic", cwd=cwd).returncode == 0
+    home = cwd / ".ragops" / "dagster"
+    assert not home.exists(), "nothing was recorded: there was no instance"
+
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with Project.open(path, events=None) as project:
+        replayed = catch_up(project, home)
+        assert replayed.counts["docs"] == {"index_version": 2, "eval": 2, "production": 4}
+        assert catch_up(project, home).total == 0, "a second catch-up records nothing"
+
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        built = _events(instance, VERSION, "m")
+        assert [_meta(e)["version"] for e in built] == [1, 2]
+        assert _meta(built[0])["recorded_from"] == "catalog" and _meta(built[0])["chunks"] > 0
+        assert built[1].tags["dagster/data_version"].endswith("-v2")
+        evals = _events(instance, EVAL, "m")
+        assert [_meta(e)["version"] for e in evals] == [1, 2]
+        assert _meta(evals[1])["questions/recall@5"] == 1.0
+        moves = _events(instance, PRODUCTION, "m")
+        assert [(_meta(e)["action"], _meta(e)["version"]) for e in moves] == [
+            ("promote", 1),
+            ("promote", 2),
+            ("rollback", 1),
+        ]
+        [hold] = _events(instance, PRODUCTION, "o")
+        assert (
+            _meta(hold)["action"] == "hold"
+            and "held by pytest" in _meta(hold)["held"]["production"]
+        )
+        assert not instance.get_runs()
+    finally:
+        instance.dispose()
+
+    # From now on the CLI records live, and a later catch-up adds nothing twice.
+    assert cli("release", "docs", cwd=cwd).returncode == 0
+    with Project.open(path, events=None) as project:
+        assert catch_up(project, home).total == 0
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        hold, released = _events(instance, PRODUCTION, "o")  # the release, recorded live
+        assert "released" in _meta(released)["note"] and _meta(released)["held"] == {}
+        assert len(_events(instance, PRODUCTION, "m")) == 3
+    finally:
+        instance.dispose()

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -43,12 +44,25 @@ def ui(
     instance = home / "dagster.yaml"
     if not instance.exists():
         instance.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    _catch_up(config_path, home)
     command = [
         sys.executable, "-m", "ragops.integrations.dagster_dev", "dev", "-m", "dagster_defs",
         "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
     err.print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop); DAGSTER_HOME={home}")
     raise typer.Exit(run_process_group(command, env=env))
+
+
+def _catch_up(config_path: Path, home: Path) -> None:
+    """Record in the instance what the CLI and the API did before it existed (or while the
+    project did not record there), so the UI's history starts complete."""
+    from ragops.events.history import catch_up
+    from ragops.project import Project
+
+    with errors(), Project.open(config_path, events=None) as project:
+        replayed = catch_up(project, home)
+    if replayed.total:
+        err.print(f"recorded from the catalog in the Dagster instance: {replayed.describe()}")
 
 
 def run_process_group(command: list[str], *, env: dict[str, str]) -> int:

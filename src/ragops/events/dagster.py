@@ -30,13 +30,42 @@ class DagsterSink:
         self._lock = threading.Lock()
 
     def record(self, events: Sequence[AssetEvent]) -> None:
+        with self._lock:
+            instance = self._open()
+            for event in events:
+                instance.report_runless_asset_event(_to_dagster(event))
+
+    def recorded(self, key: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The metadata of every materialization and observation of ``key`` on the instance
+        (from runs and runless events alike), as plain values."""
         import dagster as dg
 
+        asset = dg.AssetKey(list(key))
+        found: list[dict[str, Any]] = []
         with self._lock:
-            if self._instance is None:
-                self._instance = dg.DagsterInstance.from_config(str(self.home))
-            for event in events:
-                self._instance.report_runless_asset_event(_to_dagster(event))
+            instance = self._open()
+            for fetch, attribute in (
+                (instance.fetch_materializations, "asset_materialization"),
+                (instance.fetch_observations, "asset_observation"),
+            ):
+                cursor = None
+                while True:
+                    page = fetch(asset, limit=500, cursor=cursor, ascending=True)
+                    for record in page.records:
+                        event = getattr(record, attribute)
+                        if event is not None:
+                            found.append({k: v.value for k, v in event.metadata.items()})
+                    if not page.has_more:
+                        break
+                    cursor = page.cursor
+        return found
+
+    def _open(self) -> Any:
+        import dagster as dg
+
+        if self._instance is None:
+            self._instance = dg.DagsterInstance.from_config(str(self.home))
+        return self._instance
 
     def close(self) -> None:
         with self._lock:
