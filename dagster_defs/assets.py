@@ -14,7 +14,6 @@ Dagster reads the ``context`` annotations at definition time, so this module doe
 ``from __future__ import annotations``.
 """
 
-import hashlib
 from typing import Any
 
 import dagster as dg
@@ -78,9 +77,7 @@ def source_documents_asset(source: str, connector: str) -> dg.AssetsDefinition:
 
         with ragops.open() as project:
             listed = list_sources(project, [source])
-        digest = hashlib.sha256()
-        for item in sorted(listed, key=lambda i: i.document.doc_id):
-            digest.update(f"{item.document.doc_id}\0{item.document.version}\n".encode())
+        pairs = [(item.document.doc_id, item.document.version) for item in listed]
         sizes = [item.document.size for item in listed if item.document.size is not None]
         metadata: dict[str, Any] = {
             "documents": dg.MetadataValue.int(len(listed)),
@@ -89,7 +86,7 @@ def source_documents_asset(source: str, connector: str) -> dg.AssetsDefinition:
         if len(sizes) == len(listed):  # only when the connector reports every size
             metadata["bytes"] = dg.MetadataValue.int(sum(sizes))
         return dg.MaterializeResult(
-            metadata=metadata, data_version=dg.DataVersion(digest.hexdigest()[:16])
+            metadata=metadata, data_version=dg.DataVersion(describe.listing_data_version(pairs))
         )
 
     return _documents
@@ -227,22 +224,11 @@ def gates_check(index: str) -> dg.AssetChecksDefinition:
             )
         with ragops.open() as project:
             verdict = pipeline.gate(project, candidate)
-        metadata: dict[str, Any] = {"version": dg.MetadataValue.int(candidate.version)}
-        for result in verdict.gates:
-            metadata[f"{result.eval_set}: {result.gate}"] = dg.MetadataValue.text(result.detail)
-        failing = [r for r in verdict.gates if not r.passed]
-        if not verdict.gates:
-            description = "no gates configured: every version may be promoted"
-        elif failing:
-            description = (
-                f"{len(failing)} of {len(verdict.gates)} gate check(s) fail on version "
-                f"{candidate.version}"
-            )
-        else:
-            description = (
-                f"all {len(verdict.gates)} gate check(s) pass on version {candidate.version}"
-            )
-        return dg.AssetCheckResult(passed=not failing, metadata=metadata, description=description)
+        return dg.AssetCheckResult(
+            passed=verdict.passed,
+            metadata=to_dagster_metadata(describe.gate_metadata(verdict)),
+            description=describe.gate_description(verdict),
+        )
 
     return _gates_pass
 

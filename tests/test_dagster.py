@@ -541,6 +541,12 @@ def _stop(process: subprocess.Popen[bytes]) -> set[int]:
     return stragglers
 
 
+def _as_a_background_job() -> None:
+    """Start as ``ragops ui &`` from a script does: SIGINT and SIGQUIT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
@@ -559,6 +565,7 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_as_a_background_job,
     )
     try:
         deadline = time.monotonic() + 90

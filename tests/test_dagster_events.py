@@ -73,6 +73,16 @@ def test_cli_sync_eval_promote_and_rollback_are_asset_events(tmp_path: Path, hom
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         assert [_meta(e)["version"] for e in _events(instance, VERSION, "m")] == [1, 2]
+        # `ragops run` records the whole lineage: the documents and chunks steps, the gates.
+        *_, listed = _events(instance, dg.AssetKey(["docs", "documents"]), "m")
+        assert _meta(listed)["documents"] == 5 and _meta(listed)["connector"] == "filesystem"
+        assert _meta(listed)["version"] == 2
+        *_, staged = _events(instance, dg.AssetKey(["docs", "chunks"]), "m")
+        assert (_meta(staged)["new"], _meta(staged)["version"]) == (1, 2)
+        gates = dg.AssetCheckKey(EVAL, "gates_pass")
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key([gates])[gates]
+        evaluation = check.event.dagster_event.event_specific_data
+        assert evaluation.passed and evaluation.metadata["version"].value == 2
         assert [_meta(e)["version"] for e in _events(instance, EVAL, "m")] == [1, 2]
         moves = _events(instance, PRODUCTION, "m")
         assert [_meta(e)["version"] for e in moves] == [1, 2, 1]
@@ -171,7 +181,13 @@ def test_ragops_ui_catches_the_instance_up_with_what_the_cli_did_before_it_exist
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with Project.open(path, events=None) as project:
         replayed = catch_up(project, home)
-        assert replayed.counts["docs"] == {"index_version": 2, "eval": 2, "production": 4}
+        assert replayed.counts["docs"] == {
+            "documents": 1,
+            "chunks": 1,
+            "index_version": 2,
+            "eval": 2,
+            "production": 4,
+        }
         assert catch_up(project, home).total == 0, "a second catch-up records nothing"
 
     instance = dg.DagsterInstance.from_config(str(home))

@@ -132,7 +132,12 @@ def build(
         if result.created_version:
             result.pruned_versions = collect_garbage(project, index, lease=lease).pruned
     if result.created_version:
-        project.events.emit(lambda: [describe.version_event(project, result)])
+        project.events.emit(
+            lambda: [
+                *describe.stage_events(project, result),
+                describe.version_event(project, result),
+            ]
+        )
     return Built(index, result.version, result.created_version, result)
 
 
@@ -215,7 +220,9 @@ def gate(project: Project, candidate: Candidate, env: str = PRODUCTION) -> Verdi
     if env != PRODUCTION:
         return Verdict(candidate, env)
     results = check_gates(project, candidate.index, candidate.version, candidate.prompt_sha256)
-    return Verdict(candidate, env, tuple(results))
+    verdict = Verdict(candidate, env, tuple(results))
+    project.events.emit(lambda: [describe.gate_event(verdict)])
+    return verdict
 
 
 def release(

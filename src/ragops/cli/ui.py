@@ -68,19 +68,38 @@ def _catch_up(config_path: Path, home: Path) -> None:
 def run_process_group(command: list[str], *, env: dict[str, str]) -> int:
     """Run ``command`` in its own process group until it exits or this process is asked to
     stop (SIGINT, SIGTERM), then make sure nothing of the group is left. Its exit status
-    (0 when it was stopped on request)."""
-    process = subprocess.Popen(command, env=env, start_new_session=True)
-    stopping: list[int] = []
+    (0 when it was stopped on request).
+
+    The handlers are installed before the child starts: a signal this process inherited as
+    ignored (``ragops ui &`` from a script ignores SIGINT) would otherwise be ignored by the
+    child too, and ``dagster dev`` maps SIGTERM to SIGINT's handler, so it would ignore both.
+    A handled signal is reset to its default in the child when it starts.
+    """
+    stopping: list[float] = []
+    group: list[int] = []
 
     def forward(signum: int, _frame: Any) -> None:
-        stopping.append(signum)
-        _signal_group(process.pid, signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+        stopping.append(time.monotonic())
+        if group:
+            _signal_group(group[0], signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = process.wait()
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        group.append(process.pid)
+        if stopping:  # asked to stop while it was starting
+            _signal_group(process.pid, signal.SIGTERM)
+        while True:
+            try:
+                code = process.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                if stopping and time.monotonic() - stopping[0] > GRACE_SECONDS:
+                    code = -signal.SIGKILL  # it did not stop in time: killed below
+                    break
     finally:
-        _stop_group(process.pid)
+        if group:
+            _stop_group(group[0])
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if stopping else code

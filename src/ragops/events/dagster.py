@@ -82,6 +82,15 @@ def _to_dagster(event: AssetEvent) -> Any:
         tags = {DATA_VERSION_TAG: event.data_version, USER_PROVIDED_TAG: "true"}
     key = dg.AssetKey(list(event.key))
     metadata = to_dagster_metadata(event.metadata)
+    if event.kind == "check":
+        return dg.AssetCheckEvaluation(
+            asset_key=key,
+            check_name=event.check or "check",
+            passed=bool(event.passed),
+            metadata=metadata,
+            description=event.description,
+            blocking=True,
+        )
     if event.kind == "materialization":
         return dg.AssetMaterialization(
             asset_key=key, description=event.description, metadata=metadata, tags=tags

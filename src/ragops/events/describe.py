@@ -2,11 +2,15 @@
 by the Dagster assets and by the events the CLI and the API record, so the UI reads the same
 whichever face did the work.
 
-Assets (``I`` an index)::
+Assets (``I`` an index, ``S`` a source)::
 
+    S/documents      materialization: a sync listed the source (data version: a hash of every
+                     (doc_id, version marker) pair, as the Dagster asset computes it)
+    I/chunks         materialization: a sync staged the index's changes
     I/index_version  materialization: a sync built version N (data version <generation>-vN)
     I/eval           materialization: the candidate (newest version, candidate prompt) was
-                     evaluated; observation: any other eval (an older version, another prompt)
+                     evaluated; observation: any other eval (an older version, another prompt);
+                     check ``gates_pass``: the gates were checked for the candidate
     I/production     materialization: production moved (promote, rollback);
                      observation: another environment moved, or a hold was placed or released
 
@@ -16,6 +20,7 @@ events carry a Markdown table of the newest versions' scores, one row per versio
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +29,9 @@ from ragops.environments.gates import PRODUCTION
 from ragops.events.records import AssetEvent, Markdown
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ragops.catalog import EvalRecord, Hold
+    from ragops.catalog import DocumentState, EvalRecord, Hold
     from ragops.environments.promotion import Promotion
+    from ragops.pipeline import Verdict
     from ragops.project import Project
     from ragops.versions.sync import SyncResult
 
@@ -36,6 +42,11 @@ __all__ = [
     "eval_event",
     "eval_metadata",
     "eval_table",
+    "gate_description",
+    "gate_event",
+    "gate_metadata",
+    "listing_data_version",
+    "stage_events",
     "hold_event",
     "pointer_event",
     "production_data_version",
@@ -45,6 +56,8 @@ __all__ = [
     "version_metadata",
 ]
 
+#: The asset check on ``I/eval`` that the gates are.
+GATES_CHECK = "gates_pass"
 #: Versions shown in the eval table (the newest first).
 TABLE_VERSIONS = 10
 #: Metrics shown in the eval table when an eval set reports them (judged ones follow).
@@ -56,6 +69,65 @@ def environments(project: Project, index: str) -> dict[str, int]:
     """Environment → version of ``index``, e.g. ``{"production": 3}``."""
     pointers = project.catalog.pointers.of_subject(INDEX, index)
     return {name: pointer.version for name, pointer in sorted(pointers.items())}
+
+
+# -- documents and chunks ----------------------------------------------------------------------
+
+
+def listing_data_version(pairs: Sequence[tuple[str, str]]) -> str:
+    """The data version of a source's listing: a hash of its (doc_id, version marker) pairs."""
+    digest = hashlib.sha256()
+    for doc_id, marker in sorted(pairs):
+        digest.update(f"{doc_id}\0{marker}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def stage_events(project: Project, result: SyncResult) -> list[AssetEvent]:
+    """What a sync listed and staged: ``S/documents`` for each source of the index (as the
+    catalog now holds it) and ``I/chunks``."""
+    generation = next(
+        (g for g in project.catalog.generations.of_index(result.index)
+         if g.fingerprint == result.fingerprint),
+        None,
+    )  # fmt: skip
+    events = []
+    if generation is not None:
+        states = project.catalog.documents.states(generation.id)
+        for source in project.config.index(result.index).sources:
+            mine: list[DocumentState] = [s for (src, _), s in states.items() if src == source]
+            events.append(
+                AssetEvent(
+                    (source, "documents"),
+                    "materialization",
+                    {
+                        "documents": len(mine),
+                        "quarantined": sum(s.status == "quarantined" for s in mine),
+                        "connector": project.config.sources[source].connector,
+                        "version": result.version,
+                    },
+                    listing_data_version([(s.doc_id, s.version_marker) for s in mine]),
+                    f"listed by a sync of {result.index} outside Dagster",
+                )
+            )
+    docs = result.documents
+    events.append(
+        AssetEvent(
+            (result.index, "chunks"),
+            "materialization",
+            {
+                "seen": docs.seen,
+                "new": docs.new,
+                "changed": docs.changed,
+                "deleted": docs.deleted,
+                "quarantined": docs.quarantined,
+                "chunks": result.chunks,
+                "version": result.version,
+            },
+            None,
+            f"staged by a sync of {result.index} outside Dagster (version {result.version})",
+        )
+    )
+    return events
 
 
 # -- index_version -----------------------------------------------------------------------------
@@ -197,6 +269,41 @@ def _newest_per_set(records: Any) -> list[EvalRecord]:
         if key not in newest or record.id > newest[key].id:
             newest[key] = record
     return list(newest.values())
+
+
+# -- gates -------------------------------------------------------------------------------------
+
+
+def gate_metadata(verdict: Verdict) -> dict[str, Any]:
+    """The gates of a verdict as the ``gates_pass`` check's metadata: one line per gate and
+    eval set."""
+    metadata: dict[str, Any] = {"version": verdict.candidate.version}
+    for result in verdict.gates:
+        metadata[f"{result.eval_set}: {result.gate}"] = result.detail
+    return metadata
+
+
+def gate_description(verdict: Verdict) -> str:
+    failing = [g for g in verdict.gates if not g.passed]
+    version = verdict.candidate.version
+    if not verdict.gates:
+        return "no gates configured: every version may be promoted"
+    if failing:
+        return f"{len(failing)} of {len(verdict.gates)} gate check(s) fail on version {version}"
+    return f"all {len(verdict.gates)} gate check(s) pass on version {version}"
+
+
+def gate_event(verdict: Verdict) -> AssetEvent:
+    """The gates checked outside Dagster, as an evaluation of ``I/eval``'s ``gates_pass``."""
+    return AssetEvent(
+        (verdict.candidate.index, "eval"),
+        "check",
+        gate_metadata(verdict),
+        None,
+        f"{gate_description(verdict)} (checked outside Dagster)",
+        check=GATES_CHECK,
+        passed=verdict.passed,
+    )
 
 
 # -- production --------------------------------------------------------------------------------

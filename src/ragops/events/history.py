@@ -26,11 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from ragops.catalog import INDEX
 from ragops.environments.gates import PRODUCTION
-from ragops.events.describe import DIGITS, eval_data_version, eval_metadata
+from ragops.events.describe import (
+    DIGITS,
+    eval_data_version,
+    eval_metadata,
+    listing_data_version,
+)
 from ragops.events.records import AssetEvent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ragops.catalog import PointerMove, VersionInfo
+    from ragops.catalog import Generation, PointerMove, VersionInfo
     from ragops.project import Project
 
 __all__ = ["Replayed", "catch_up", "history_events", "record_history"]
@@ -81,7 +86,7 @@ def record_history(
         events = history_events(project, index, recorded)
         if events:
             record(events)
-        counts = {"index_version": 0, "eval": 0, PRODUCTION: 0}
+        counts = {"documents": 0, "chunks": 0, "index_version": 0, "eval": 0, PRODUCTION: 0}
         for event in events:
             counts[event.key[-1]] += 1
         replayed.counts[index] = counts
@@ -93,7 +98,8 @@ def history_events(project: Project, index: str, recorded: Recorded) -> list[Ass
     timed: list[tuple[Any, int, AssetEvent]] = []
     known_versions = {m.get("version") for m in recorded((index, "index_version"))}
     generations = {g.id: g for g in project.catalog.generations.of_index(index)}
-    for info in project.catalog.versions.of_index(index):
+    versions = project.catalog.versions.of_index(index)
+    for info in versions:
         if info.number not in known_versions:
             fingerprint = generations[info.generation_id].fingerprint[:12]
             timed.append((info.created_at, 0, _version_event(index, info, fingerprint)))
@@ -128,6 +134,13 @@ def history_events(project: Project, index: str, recorded: Recorded) -> list[Ass
             )
         )
 
+    if versions and not recorded((index, "chunks")):
+        newest = versions[-1]
+        timed.extend(
+            (newest.created_at, 0, event)
+            for event in _stage_events(project, index, newest, generations[newest.generation_id])
+        )
+
     if not recorded((index, PRODUCTION)):
         served: dict[str, int] = {}
         held: dict[str, str] = {}
@@ -135,6 +148,40 @@ def history_events(project: Project, index: str, recorded: Recorded) -> list[Ass
             timed.append((move.at, 2, _pointer_event(index, move, served, held)))
     timed.sort(key=lambda item: (item[0], item[1]))
     return [event for _, _, event in timed]
+
+
+def _stage_events(
+    project: Project, index: str, newest: VersionInfo, generation: Generation
+) -> list[AssetEvent]:
+    """``S/documents`` of each source and ``I/chunks``, as the newest version holds them."""
+    states = project.catalog.documents.states(generation.id)
+    events = []
+    for source in project.config.index(index).sources:
+        mine = [s for (src, _), s in states.items() if src == source]
+        events.append(
+            AssetEvent(
+                (source, "documents"),
+                "materialization",
+                {"documents": len(mine), "version": newest.number, "recorded_from": "catalog"},
+                listing_data_version([(s.doc_id, s.version_marker) for s in mine]),
+                f"the documents of version {newest.number}; {NOTE}",
+            )
+        )
+    events.append(
+        AssetEvent(
+            (index, "chunks"),
+            "materialization",
+            {
+                "documents": newest.documents,
+                "chunks": newest.chunks,
+                "version": newest.number,
+                "recorded_from": "catalog",
+            },
+            None,
+            f"the chunks of version {newest.number}; {NOTE}",
+        )
+    )
+    return events
 
 
 def _version_event(index: str, info: VersionInfo, fingerprint: str) -> AssetEvent:

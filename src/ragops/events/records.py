@@ -23,16 +23,20 @@ class Markdown(str):
 @dataclass(frozen=True)
 class AssetEvent:
     """One event of one asset: a ``materialization`` (the asset has a new value: a version was
-    built, evaluated, promoted) or an ``observation`` (something about it was seen: a hold, an
-    eval of an older version). ``metadata`` holds plain values (int, float, str, bool, None,
-    lists and dicts, :class:`Markdown`); ``data_version`` is the value's identity, the same one
-    the Dagster asset reports, so automation reacts to a change exactly once."""
+    built, evaluated, promoted), an ``observation`` (something about it was seen: a hold, an
+    eval of an older version) or a ``check`` (an asset check evaluated: the gates).
+    ``metadata`` holds plain values (int, float, str, bool, None, lists and dicts,
+    :class:`Markdown`); ``data_version`` is the value's identity, the same one the Dagster
+    asset reports, so automation reacts to a change exactly once."""
 
     key: tuple[str, ...]
-    kind: Literal["materialization", "observation"]
+    kind: Literal["materialization", "observation", "check"]
     metadata: dict[str, Any] = field(default_factory=dict)
     data_version: str | None = None
     description: str | None = None
+    #: For a ``check``: the asset check's name and whether it passed.
+    check: str | None = None
+    passed: bool | None = None
 
 
 class EventSink(Protocol):
