@@ -186,6 +186,7 @@ def test_ragops_ui_catches_the_instance_up_with_what_the_cli_did_before_it_exist
             "chunks": 1,
             "index_version": 2,
             "eval": 2,
+            "gates": 2,
             "production": 4,
         }
         assert catch_up(project, home).total == 0, "a second catch-up records nothing"
@@ -205,6 +206,10 @@ def test_ragops_ui_catches_the_instance_up_with_what_the_cli_did_before_it_exist
             ("promote", 2),
             ("rollback", 1),
         ]
+        gates = dg.AssetCheckKey(EVAL, "gates_pass")
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key([gates])[gates]
+        evaluation = check.event.dagster_event.event_specific_data
+        assert evaluation.passed and evaluation.metadata["version"].value == 2
         [hold] = _events(instance, PRODUCTION, "o")
         assert (
             _meta(hold)["action"] == "hold"

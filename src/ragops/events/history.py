@@ -9,9 +9,10 @@ first, as runless events of the same assets and metadata keys the live events us
 - every version the instance has no ``index_version`` materialization of;
 - every (version, prompt) eval it has no ``eval`` event of (the first of each version as a
   materialization, later ones as observations, as live evals are);
-- every move and hold of every environment, when the instance has no ``production`` event of
-  the index at all (a pointer move has no identity an event could carry, so it is all or
-  nothing).
+- the documents and chunks of the newest version, when the instance has no ``chunks`` event;
+- every move and hold of every environment, with the gates each production promotion checked,
+  when the instance has no ``production`` event of the index at all (a pointer move has no
+  identity an event could carry, so it is all or nothing).
 
 Each replayed event says so in its description and in ``recorded_from: catalog``; running it
 again records nothing new.
@@ -28,6 +29,7 @@ from ragops.catalog import INDEX
 from ragops.environments.gates import PRODUCTION
 from ragops.events.describe import (
     DIGITS,
+    GATES_CHECK,
     eval_data_version,
     eval_metadata,
     listing_data_version,
@@ -86,9 +88,11 @@ def record_history(
         events = history_events(project, index, recorded)
         if events:
             record(events)
-        counts = {"documents": 0, "chunks": 0, "index_version": 0, "eval": 0, PRODUCTION: 0}
+        counts = {
+            "documents": 0, "chunks": 0, "index_version": 0, "eval": 0, "gates": 0, PRODUCTION: 0
+        }  # fmt: skip
         for event in events:
-            counts[event.key[-1]] += 1
+            counts["gates" if event.kind == "check" else event.key[-1]] += 1
         replayed.counts[index] = counts
     return replayed
 
@@ -137,7 +141,7 @@ def history_events(project: Project, index: str, recorded: Recorded) -> list[Ass
     if versions and not recorded((index, "chunks")):
         newest = versions[-1]
         timed.extend(
-            (newest.created_at, 0, event)
+            (newest.created_at, -1, event)  # before the version itself, as a sync records them
             for event in _stage_events(project, index, newest, generations[newest.generation_id])
         )
 
@@ -145,7 +149,10 @@ def history_events(project: Project, index: str, recorded: Recorded) -> list[Ass
         served: dict[str, int] = {}
         held: dict[str, str] = {}
         for move in project.catalog.pointers.history(INDEX, index):
-            timed.append((move.at, 2, _pointer_event(index, move, served, held)))
+            gates = move.evidence.get("gates") if move.action == "promote" else None
+            if move.name == PRODUCTION and gates is not None and not move.forced:
+                timed.append((move.at, 2, _gates_event(index, move.to_version, gates)))
+            timed.append((move.at, 3, _pointer_event(index, move, served, held)))
     timed.sort(key=lambda item: (item[0], item[1]))
     return [event for _, _, event in timed]
 
@@ -182,6 +189,29 @@ def _stage_events(
         )
     )
     return events
+
+
+def _gates_event(index: str, version: int, gates: list[dict[str, Any]]) -> AssetEvent:
+    """The gates a promotion checked (its evidence), as a ``gates_pass`` evaluation."""
+    passed = all(g.get("passed") for g in gates)
+    metadata: dict[str, Any] = {"version": version, "recorded_from": "catalog"}
+    for gate in gates:
+        metadata[f"{gate.get('eval_set')}: {gate.get('gate')}"] = gate.get("detail")
+    failing = sum(not g.get("passed") for g in gates)
+    verdict = (
+        "no gates configured" if not gates
+        else f"{failing} of {len(gates)} gate check(s) fail" if failing
+        else f"all {len(gates)} gate check(s) pass"
+    )  # fmt: skip
+    return AssetEvent(
+        (index, "eval"),
+        "check",
+        metadata,
+        None,
+        f"{verdict} on version {version}, checked when it was promoted; {NOTE}",
+        check=GATES_CHECK,
+        passed=passed,
+    )
 
 
 def _version_event(index: str, info: VersionInfo, fingerprint: str) -> AssetEvent:
