@@ -14,6 +14,8 @@ from ragops import errors
 def test_exported_members() -> None:
     assert sorted(ragops.__all__) == sorted(
         [
+            "AccessError",
+            "AuthenticationError",
             "CatalogError",
             "ConfigError",
             "ConnectorError",
@@ -27,6 +29,7 @@ def test_exported_members() -> None:
             "LeaseLostError",
             "ParseError",
             "ParserSetupError",
+            "PermissionDeniedError",
             "Project",
             "ProjectConfig",
             "Promotion",

@@ -23,6 +23,8 @@ from __future__ import annotations
 from ragops.config import ProjectConfig, load_config
 from ragops.environments.promotion import Promotion, promote, rollback
 from ragops.errors import (
+    AccessError,
+    AuthenticationError,
     CatalogError,
     ConfigError,
     ConnectorError,
@@ -34,6 +36,7 @@ from ragops.errors import (
     LLMError,
     ParseError,
     ParserSetupError,
+    PermissionDeniedError,
     PromotionError,
     PromptRenderError,
     RagopsError,
@@ -51,6 +54,8 @@ from ragops.sources import SourceDocument, connector
 __version__ = "0.2.0"
 
 __all__ = [
+    "AccessError",
+    "AuthenticationError",
     "CatalogError",
     "ConfigError",
     "ConnectorError",
@@ -64,6 +69,7 @@ __all__ = [
     "LeaseLostError",
     "ParseError",
     "ParserSetupError",
+    "PermissionDeniedError",
     "Project",
     "ProjectConfig",
     "Promotion",

@@ -17,7 +17,10 @@ Every error says what went wrong, where, and how to fix it::
     ├── PromotionError         a promotion or rollback was refused
     ├── EvalError              an eval set is invalid or an eval could not run
     ├── LLMError               a chat endpoint failed (ragops.llm)
-    └── PromptRenderError      a prompt was rendered with the wrong variables (ragops.llm)
+    ├── PromptRenderError      a prompt was rendered with the wrong variables (ragops.llm)
+    └── AccessError            a caller may not do this (ragops.access)
+        ├── AuthenticationError    no API key, or an unknown or revoked one (HTTP 401)
+        └── PermissionDeniedError  the key's scope does not allow it (HTTP 403)
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccessError",
+    "AuthenticationError",
     "CatalogError",
     "ConfigError",
     "ConnectorError",
@@ -36,6 +41,7 @@ __all__ = [
     "LeaseLostError",
     "ParseError",
     "ParserSetupError",
+    "PermissionDeniedError",
     "PromotionError",
     "PromptRenderError",
     "RagopsError",
@@ -141,3 +147,15 @@ class LLMError(RagopsError):
 class PromptRenderError(RagopsError, ValueError):
     """A prompt was rendered with missing or unexpected variables, or a value that does not fit
     its placeholder's format."""
+
+
+class AccessError(RagopsError):
+    """A caller may not do what it asked (see :mod:`ragops.access`)."""
+
+
+class AuthenticationError(AccessError):
+    """No API key was given, or it is unknown, malformed or revoked."""
+
+
+class PermissionDeniedError(AccessError):
+    """The caller's key is valid but its scope does not allow the operation."""

@@ -17,6 +17,7 @@ concern::
 
 from __future__ import annotations
 
+from ragops.catalog.api_keys import ApiKeyRecord, ApiKeys
 from ragops.catalog.audit import Audit, current_actor
 from ragops.catalog.database import HEAD_REVISION, Database, migrate
 from ragops.catalog.documents import Documents
@@ -38,6 +39,7 @@ from ragops.catalog.records import (
 from ragops.catalog.versions import Versions
 
 __all__ = [
+    "ApiKeyRecord",
     "HEAD_REVISION",
     "INDEX",
     "PROMPT",
@@ -73,6 +75,7 @@ class Catalog:
         self.evals = Evals(self.database)
         self.prompts = PromptVersions(self.database)
         self.audit = Audit(self.database)
+        self.api_keys = ApiKeys(self.database)
         self.leases = Leases(self.database, self.audit, lease_seconds)
         self.identity = ProjectIdentity(self.database)
 

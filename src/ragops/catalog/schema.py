@@ -16,7 +16,10 @@ describes the result, for queries. One catalog belongs to one project (table ``p
 - ``prompt_versions``: immutable prompt versions by content hash.
 - ``leases``: the lock of each index (sync, promotion, rollback, retention), renewed by its
   holder and expiring when the holder stops renewing it.
-- ``audit_log``: operator actions that bypass the normal path (forced unlocks, lease takeovers).
+- ``audit_log``: operator actions that bypass the normal path (forced unlocks, lease takeovers),
+  and API keys created and revoked.
+- ``api_keys``: API keys by their public id, with the sha256 of their secret (never the secret),
+  the principals they act as and their scope.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "api_keys",
     "audit_log",
     "documents",
     "evals",
@@ -181,4 +185,19 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("subject", sa.String(128), nullable=False),
     sa.Column("detail_json", sa.Text, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),  # public: shown in lists and logs
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(128), nullable=True),
+    sa.Column("principals_json", sa.Text, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),  # read | write | admin
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.String(128), nullable=True),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
 )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from ragops.cli import data, evals, index, lifecycle, ui  # noqa: F401  (registers commands)
 from ragops.cli.app import app
+from ragops.cli.keys import keys_app
 from ragops.cli.prompts import prompts_app
 
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(keys_app, name="keys")
 
 __all__ = ["app", "main"]
 
