@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from llama_index.core.retrievers import BaseRetriever
 
     from ragops.catalog import Generation
+    from ragops.remote import RemoteRetriever
     from ragops.vectors import Embedder
 
 __all__ = ["Hit", "Retriever"]
@@ -75,6 +76,24 @@ class Retriever:
         ``version`` pins an exact version; otherwise the environment ``env`` is followed.
         """
         return cls(Project.open(config), index, env=env, version=version, owns_project=True)
+
+    @staticmethod
+    def connect(
+        url: str,
+        index: str,
+        *,
+        api_key: str | None = None,
+        env: str = "production",
+        version: int | None = None,
+        timeout: float = 30.0,
+    ) -> RemoteRetriever:
+        """Search ``index`` of a running ``ragops serve`` at ``url`` instead of opening the
+        project here: the same ``search``, ``search_many`` and ``as_llama_index``."""
+        from ragops.remote import RemoteRetriever
+
+        return RemoteRetriever(
+            url, index, api_key=api_key, env=env, version=version, timeout=timeout
+        )
 
     # -- resolution --------------------------------------------------------------------------
 

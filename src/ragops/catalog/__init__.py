@@ -18,7 +18,7 @@ concern::
 from __future__ import annotations
 
 from ragops.catalog.api_keys import ApiKeyRecord, ApiKeys
-from ragops.catalog.audit import Audit, current_actor
+from ragops.catalog.audit import Audit, acting_as, current_actor
 from ragops.catalog.database import HEAD_REVISION, Database, migrate
 from ragops.catalog.documents import Documents
 from ragops.catalog.evals import Evals
@@ -40,6 +40,7 @@ from ragops.catalog.versions import Versions
 
 __all__ = [
     "ApiKeyRecord",
+    "acting_as",
     "HEAD_REVISION",
     "INDEX",
     "PROMPT",

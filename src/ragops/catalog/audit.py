@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import getpass
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -12,11 +15,28 @@ from sqlalchemy.engine import Connection
 from ragops.catalog.database import Database, aware, now
 from ragops.catalog.schema import audit_log
 
-__all__ = ["Audit", "current_actor"]
+__all__ = ["Audit", "acting_as", "current_actor"]
+
+_acting_as: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_as", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    """Record ``actor`` as who acts, in this thread or task, while the block runs (the server
+    names the API key a request came with)."""
+    token = _acting_as.set(actor)
+    try:
+        yield
+    finally:
+        _acting_as.reset(token)
 
 
 def current_actor() -> str:
-    """Who is acting: ``$RAGOPS_ACTOR``, else the login name (the uid in bare containers)."""
+    """Who is acting: the :func:`acting_as` block's actor, else ``$RAGOPS_ACTOR``, else the
+    login name (the uid in bare containers)."""
+    acting = _acting_as.get()
+    if acting is not None:
+        return acting
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some containers

@@ -13,6 +13,7 @@ report for themselves, so the code location opens projects with no sink.
 
 from __future__ import annotations
 
-from ragops.events.records import AssetEvent, EventRecorder, EventSink, Markdown, default_sink
+from ragops.events.dagster import default_sink
+from ragops.events.records import AssetEvent, EventRecorder, EventSink, Markdown
 
 __all__ = ["AssetEvent", "EventRecorder", "EventSink", "Markdown", "default_sink"]

@@ -10,14 +10,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ragops.events.records import AssetEvent, Markdown
+from ragops.events.records import AssetEvent, EventSink, Markdown
 
-__all__ = ["DagsterSink", "to_dagster_metadata"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.config import ProjectConfig
+
+__all__ = ["DagsterSink", "default_sink", "to_dagster_metadata"]
 
 DATA_VERSION_TAG = "dagster/data_version"
 USER_PROVIDED_TAG = "dagster/data_version_is_user_provided"
+
+
+def default_sink(config: ProjectConfig) -> EventSink | None:
+    """The Dagster instance of the project when there is one (``dagster.home``,
+    ``$DAGSTER_HOME``, or ``<data_dir>/dagster`` once it exists), else None."""
+    if not config.dagster.record_events:
+        return None
+    home = config.dagster_home()
+    if not home.is_dir():
+        return None
+    return DagsterSink(home)
 
 
 class DagsterSink:

@@ -6,12 +6,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ragops.config import ProjectConfig
-
-__all__ = ["AssetEvent", "EventRecorder", "EventSink", "Markdown", "default_sink"]
+__all__ = ["AssetEvent", "EventRecorder", "EventSink", "Markdown"]
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +103,3 @@ class EventRecorder:
                 "work is done and in the catalog, only the Dagster UI's history misses it",
                 len(events), keys, exc.__class__.__name__, exc,
             )  # fmt: skip
-
-
-def default_sink(config: ProjectConfig) -> EventSink | None:
-    """The Dagster instance of the project when there is one (``dagster.home``,
-    ``$DAGSTER_HOME``, or ``<data_dir>/dagster`` once it exists), else None."""
-    if not config.dagster.record_events:
-        return None
-    home = config.dagster_home()
-    if not home.is_dir():
-        return None
-    from ragops.events.dagster import DagsterSink
-
-    return DagsterSink(home)

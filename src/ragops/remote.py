@@ -1,0 +1,117 @@
+"""A retriever over HTTP: the same ``search``, ``search_many`` and ``as_llama_index`` as the
+embedded :class:`~ragops.Retriever`, against a running ``ragops serve``::
+
+    from ragops import Retriever
+
+    retriever = Retriever.connect("http://127.0.0.1:8080", "docs", api_key=os.environ["RAGOPS_KEY"])
+    hits = retriever.search("how do I roll back?", k=5)
+
+Each search is one request and reads one consistent version (the server resolves the
+environment once per request). Errors come back as the same ragops exceptions the embedded
+retriever raises (IndexNotFoundError, AuthenticationError, …), with the server's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ragops import errors
+from ragops.hits import Hit
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+    from llama_index.core.retrievers import BaseRetriever
+
+__all__ = ["RemoteRetriever"]
+
+
+class RemoteRetriever:
+    """Searches one index of a ragops server at an environment or a pinned version."""
+
+    def __init__(
+        self,
+        url: str,
+        index: str,
+        *,
+        api_key: str | None = None,
+        env: str = "production",
+        version: int | None = None,
+        timeout: float = 30.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.index = index
+        self.env = env
+        self.pinned_version = version
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = client or httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, trust_env=False
+        )
+        self._owns_client = client is None
+        #: The version the last search read.
+        self.last_version: int | None = None
+
+    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Hit]:
+        """The ``k`` chunks closest to ``query``, best first (see ``Retriever.search``)."""
+        body: dict[str, Any] = {"query": query, "k": k, "env": self.env}
+        if filters:
+            body["filters"] = dict(filters)
+        if self.pinned_version is not None:
+            body["version"] = self.pinned_version
+        answer = self._post(f"/v1/indexes/{self.index}/search", body)
+        self.last_version = answer["version"]
+        return [Hit(**hit) for hit in answer["hits"]]
+
+    def search_many(
+        self, queries: Sequence[str], k: int = 5, filters: Mapping[str, Any] | None = None
+    ) -> list[list[Hit]]:
+        """One search per query, in order."""
+        return [self.search(query, k=k, filters=filters) for query in queries]
+
+    def as_llama_index(self, k: int = 5, filters: Mapping[str, Any] | None = None) -> BaseRetriever:
+        """This retriever as a LlamaIndex ``BaseRetriever``."""
+        from ragops.integrations.llama_index import RagopsLlamaRetriever
+
+        return RagopsLlamaRetriever(self, k=k, filters=filters)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> RemoteRetriever:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        try:
+            response = self._client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise errors.StoreError(
+                f"ragops server at {self.url} did not answer ({exc.__class__.__name__}: {exc}); "
+                "is `ragops serve` running there?"
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_of(response)
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def _error_of(response: httpx.Response) -> errors.RagopsError:
+    """The server's ``{"error": {"type", "message"}}`` as the ragops exception it names."""
+    try:
+        error = response.json()["error"]
+        kind, message = str(error["type"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        kind, message = "RagopsError", f"HTTP {response.status_code}: {response.text[:300]}"
+    cls = getattr(errors, kind, None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.RagopsError)):
+        cls = errors.RagopsError
+        message = f"{kind}: {message}"
+    return cls(message)

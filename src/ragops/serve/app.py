@@ -1,0 +1,129 @@
+"""The FastAPI application of ``ragops serve``: errors as ``{"error": {"type", "message"}}``
+with the status a client can act on, a request size limit, and metrics for every request.
+
+The app serves one open :class:`~ragops.project.Project`; it does not own it (whoever created
+the app closes the project, see :mod:`ragops.serve.server`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from ragops import __version__
+from ragops.errors import (
+    AuthenticationError,
+    ConfigError,
+    EvalError,
+    IndexLockedError,
+    IndexNotFoundError,
+    PermissionDeniedError,
+    PromotionError,
+    RagopsError,
+    StoreError,
+)
+from ragops.serve.jobs import JobRunner
+from ragops.serve.metrics import Metrics
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.project import Project
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "status_of"]
+
+#: Requests with a larger body are refused (413) before they are read.
+MAX_BODY_BYTES = 1024 * 1024
+
+#: The HTTP status of each error a step may raise (the most specific class wins).
+STATUS: tuple[tuple[type[RagopsError], int], ...] = (
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (IndexNotFoundError, 404),
+    (IndexLockedError, 409),
+    (PromotionError, 409),
+    (ConfigError, 400),
+    (EvalError, 400),
+    (StoreError, 503),
+)
+
+
+def status_of(error: RagopsError) -> int:
+    return next((code for kind, code in STATUS if isinstance(error, kind)), 500)
+
+
+def error_response(status: int, kind: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        {"error": {"type": kind, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The HTTP application serving ``project`` (open, and kept open by the caller)."""
+    metrics = Metrics()
+    jobs = JobRunner(on_finish=lambda job: metrics.jobs.labels(job.kind, job.state).inc())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for index in project.config.indexes:  # warm models: the first search is not slow
+            project.embedder(index)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            jobs.shutdown()
+
+    app = FastAPI(
+        title="ragops",
+        version=__version__,
+        description="Search and manage versioned retrieval indexes. Every `/v1` endpoint "
+        "needs an API key: `Authorization: Bearer rgk_…` (`ragops keys create`).",
+        lifespan=lifespan,
+    )
+    app.state.project = project
+    app.state.jobs = jobs
+    app.state.metrics = metrics
+    app.state.ready = False
+
+    @app.exception_handler(RagopsError)
+    async def ragops_error(_request: Request, exc: RagopsError) -> JSONResponse:
+        return error_response(status_of(exc), exc.__class__.__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return error_response(422, "RequestValidationError", "; ".join(problems))
+
+    @app.middleware("http")
+    async def limit_and_measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            response: Response = error_response(
+                413, "RequestTooLarge",
+                f"request body of {length} bytes is over the limit of {max_body_bytes} bytes",
+            )  # fmt: skip
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.requests.labels(name, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    from ragops.serve.routes import health_router, v1_router
+
+    app.include_router(health_router)
+    app.include_router(v1_router, prefix="/v1")
+    return app

@@ -1,0 +1,234 @@
+"""The endpoints. Each one checks the caller's key and calls a library step; none holds
+logic of its own (the CLI calls the same steps)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ragops.catalog import INDEX, ApiKeyRecord, acting_as
+from ragops.config.models import did_you_mean
+from ragops.errors import IndexNotFoundError
+from ragops.project import Project
+from ragops.serve.auth import caller
+from ragops.serve.schemas import JobOut, PromoteIn, RollbackIn, SearchIn, SearchOut
+
+__all__ = ["health_router", "v1_router"]
+
+health_router = APIRouter(tags=["health"])
+v1_router = APIRouter(tags=["v1"])
+
+#: Seconds a promotion or rollback waits for the index's lease (a sync job may hold it).
+LEASE_WAIT_SECONDS = 30.0
+
+Reader = Annotated[ApiKeyRecord, Depends(caller("read", "reading"))]
+Writer = Annotated[ApiKeyRecord, Depends(caller("write", "this operation"))]
+
+
+def _project(request: Request) -> Project:
+    project: Project = request.app.state.project
+    return project
+
+
+def _index(project: Project, index: str) -> str:
+    """``index``, known to the project: else a 404 naming the indexes there are."""
+    names = list(project.config.indexes)
+    if index not in names:
+        raise IndexNotFoundError(
+            f"unknown index {index!r}{did_you_mean(index, names)}; indexes: {', '.join(names)}"
+        )
+    return index
+
+
+# -- health ----------------------------------------------------------------------------------
+
+
+@health_router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", summary="Models are warm and the catalog answers")
+def readyz(request: Request) -> JSONResponse:
+    if not request.app.state.ready:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        with _project(request).catalog.database.read() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001  (reported as not ready)
+        return JSONResponse({"status": f"catalog unreachable: {exc}"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@health_router.get("/metrics", summary="Prometheus metrics")
+def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@v1_router.get("/indexes", summary="Indexes, their environments and newest version")
+def indexes(request: Request, _key: Reader) -> dict[str, Any]:
+    project = _project(request)
+    rows = []
+    for name in project.config.indexes:
+        latest = project.catalog.versions.latest(name)
+        pointers = project.catalog.pointers.of_subject(INDEX, name)
+        rows.append(
+            {
+                "index": name,
+                "latest_version": latest.number if latest is not None else None,
+                "environments": {env: p.version for env, p in sorted(pointers.items())},
+                "held": {env: p.hold.describe() for env, p in sorted(pointers.items()) if p.hold},
+            }
+        )
+    return {"indexes": rows}
+
+
+@v1_router.get("/indexes/{index}/versions", summary="The versions of an index")
+def versions(index: str, request: Request, _key: Reader) -> dict[str, Any]:
+    project = _project(request)
+    _index(project, index)
+    rows = [
+        {
+            "version": v.number,
+            "created_at": v.created_at.isoformat(timespec="seconds"),
+            "documents": v.documents,
+            "chunks": v.chunks,
+            "pruned": v.pruned_at is not None,
+        }
+        for v in project.catalog.versions.of_index(index)
+    ]
+    return {"index": index, "versions": rows}
+
+
+@v1_router.get("/indexes/{index}/history", summary="Every environment move, with evidence")
+def history(index: str, request: Request, _key: Reader, env: str | None = None) -> dict[str, Any]:
+    project = _project(request)
+    _index(project, index)
+    moves = project.catalog.pointers.history(INDEX, index, env)
+    return {
+        "index": index,
+        "history": [
+            {
+                "at": m.at.isoformat(timespec="seconds"),
+                "env": m.name,
+                "action": m.action,
+                "from_version": m.from_version,
+                "to_version": m.to_version,
+                "actor": m.actor,
+                "reason": m.reason,
+                "forced": m.forced,
+                "evidence": m.evidence,
+            }
+            for m in moves
+        ],
+    }
+
+
+@v1_router.post("/indexes/{index}/search", summary="Search an environment or a version")
+def search(index: str, body: SearchIn, request: Request, _key: Reader) -> SearchOut:
+    from ragops.retriever import Retriever
+
+    project = _project(request)
+    _index(project, index)
+    started = time.perf_counter()
+    retriever = Retriever(project, index, env=body.env, version=body.version)
+    hits = retriever.search(body.query, k=body.k, filters=body.filters)
+    version = hits[0].version if hits else retriever.version
+    request.app.state.metrics.searches.labels(index, str(version)).inc()
+    return SearchOut(
+        index=index,
+        env=None if body.version is not None else body.env,
+        version=version,
+        hits=[h.to_dict() for h in hits],  # type: ignore[misc]
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+# -- changing --------------------------------------------------------------------------------
+
+
+@v1_router.post("/indexes/{index}/promote", summary="Point an environment at a version")
+def promote(index: str, body: PromoteIn, request: Request, key: Writer) -> dict[str, Any]:
+    from ragops.environments.promotion import promote as promote_version
+
+    project = _project(request)
+    _index(project, index)
+    with acting_as(_actor(key)):
+        promotion = promote_version(
+            project, index, body.version, body.env, prompt=body.prompt, force=body.force,
+            reason=body.reason, wait=LEASE_WAIT_SECONDS,
+        )  # fmt: skip
+    return promotion.to_dict()
+
+
+@v1_router.post("/indexes/{index}/rollback", summary="Undo an environment's last promotion")
+def rollback(index: str, body: RollbackIn, request: Request, key: Writer) -> dict[str, Any]:
+    from ragops.environments.promotion import rollback as rollback_env
+
+    project = _project(request)
+    _index(project, index)
+    with acting_as(_actor(key)):
+        rolled = rollback_env(
+            project, index, body.env, reason=body.reason, wait=LEASE_WAIT_SECONDS, hold=body.hold
+        )
+    return rolled.to_dict()
+
+
+@v1_router.post(
+    "/indexes/{index}/sync", status_code=202, summary="Start a sync; follow it at /v1/jobs/{id}"
+)
+def start_sync(index: str, request: Request, key: Writer) -> JobOut:
+    from ragops import pipeline
+
+    project = _project(request)
+    _index(project, index)
+
+    def work() -> dict[str, Any]:
+        with acting_as(_actor(key)):
+            built = pipeline.build(project, index)
+        return built.sync.to_dict() if built.sync is not None else {"version": built.version}
+
+    job = request.app.state.jobs.submit("sync", index, key.key_id, work)
+    return JobOut(**job.to_dict())
+
+
+@v1_router.post(
+    "/indexes/{index}/run", status_code=202, summary="Start sync, eval and promotion (the main job)"
+)
+def start_run(index: str, request: Request, key: Writer) -> JobOut:
+    from ragops import pipeline
+
+    project = _project(request)
+    _index(project, index)
+
+    def work() -> dict[str, Any]:
+        with acting_as(_actor(key)):
+            return pipeline.run(project, index).to_dict()
+
+    job = request.app.state.jobs.submit("run", index, key.key_id, work)
+    return JobOut(**job.to_dict())
+
+
+@v1_router.get("/jobs", summary="Jobs of this server, newest first")
+def jobs(request: Request, _key: Reader) -> dict[str, Any]:
+    return {"jobs": [job.to_dict() for job in request.app.state.jobs.all()]}
+
+
+@v1_router.get("/jobs/{job_id}", summary="One job: its state, result or error")
+def job(job_id: str, request: Request, _key: Reader) -> JobOut:
+    return JobOut(**request.app.state.jobs.get(job_id).to_dict())
+
+
+def _actor(key: ApiKeyRecord) -> str:
+    """Who acts, in history and the audit log: the key, and whom it acts for."""
+    return f"key:{key.key_id} ({key.principals[0]})"

@@ -1,0 +1,86 @@
+"""What the ``/v1`` endpoints take and return (their OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ErrorBody",
+    "HitOut",
+    "JobOut",
+    "PromoteIn",
+    "RollbackIn",
+    "SearchIn",
+    "SearchOut",
+]
+
+#: The longest query accepted (characters); a longer one is a 422, not a slow search.
+MAX_QUERY_CHARS = 4096
+MAX_K = 100
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchIn(_Strict):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for")
+    k: int = Field(default=5, ge=1, le=MAX_K, description="How many chunks to return")
+    filters: dict[str, Any] | None = Field(
+        default=None,
+        description="Payload key → value or list of values (match any): doc_id, source, or a "
+        "metadata key",
+    )
+    env: str = Field(default="production", description="Environment to read")
+    version: int | None = Field(default=None, ge=1, description="Read this exact version")
+
+
+class HitOut(BaseModel):
+    text: str
+    score: float
+    doc_id: str
+    chunk_id: str
+    metadata: dict[str, Any]
+    version: int
+    source: str
+
+
+class SearchOut(BaseModel):
+    index: str
+    env: str | None
+    version: int
+    hits: list[HitOut]
+    took_ms: float
+
+
+class PromoteIn(_Strict):
+    version: int = Field(ge=1)
+    env: str = "production"
+    prompt: str | None = Field(default=None, description="Prompt version to move with it")
+    force: bool = False
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class RollbackIn(_Strict):
+    env: str = "production"
+    reason: str | None = Field(default=None, max_length=1000)
+    hold: bool = True
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: Literal["sync", "run"]
+    index: str | None
+    state: Literal["queued", "running", "succeeded", "failed"]
+    submitted_by: str
+    submitted_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: dict[str, str]
