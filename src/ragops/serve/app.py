@@ -7,6 +7,7 @@ the app closes the project, see :mod:`ragops.serve.server`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.routing import compile_path
 
 from ragops import __version__
 from ragops.errors import (
@@ -66,6 +68,7 @@ def error_response(status: int, kind: str, message: str) -> JSONResponse:
 def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The HTTP application serving ``project`` (open, and kept open by the caller)."""
     metrics = Metrics()
+    templates: list[tuple[re.Pattern[str], str]] = []
     jobs = JobRunner(on_finish=lambda job: metrics.jobs.labels(job.kind, job.state).inc())
 
     @asynccontextmanager
@@ -116,8 +119,7 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
             )  # fmt: skip
         else:
             response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
+        name = next((t for rx, t in templates if rx.match(request.url.path)), "unmatched")
         metrics.requests.labels(name, request.method, str(response.status_code)).inc()
         metrics.latency.labels(name).observe(time.perf_counter() - started)
         return response
@@ -126,4 +128,11 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
 
     app.include_router(health_router)
     app.include_router(v1_router, prefix="/v1")
+    # Metrics name requests by route template (``/v1/indexes/{index}/search``), never by the
+    # raw path, so a label's values stay few.
+    for prefix, routes in (("", app.routes), ("", health_router.routes), ("/v1", v1_router.routes)):
+        for route in routes:
+            path = getattr(route, "path", None)
+            if isinstance(path, str):
+                templates.append((compile_path(prefix + path)[0], prefix + path))
     return app

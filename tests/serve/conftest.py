@@ -1,0 +1,88 @@
+"""A real ``ragops serve`` on loopback, in its own process, over a built project."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+import ragops
+from ragops.access import create_key
+from ragops.project import Project
+from tests.conftest import write_project
+
+
+@dataclass
+class Server:
+    url: str
+    config: Path
+    keys: dict[str, str]  # scope -> key
+    key_ids: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self, scope: str | None = "read") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[scope]}"} if scope else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, trust_env=False)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """Version 1 of index ``docs`` built and promoted; keys of each scope; the server up and
+    ready (models warm)."""
+    config = write_project(tmp_path / "project")
+    keys, key_ids = {}, {}
+    with Project.open(config) as project:
+        ragops.sync(project)
+        ragops.promote(project, "docs", 1)
+        for scope, principal in (("read", "user:reader"), ("write", "user:writer"),
+                                 ("admin", "user:admin")):  # fmt: skip
+            created = create_key(project.catalog, [principal, "group:eng"], scope)
+            keys[scope], key_ids[scope] = created.key, created.record.key_id
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ragops.cli", "--config", str(config), "serve",
+             "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+    running = Server(f"http://127.0.0.1:{port}", config, keys, key_ids, process, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, running.output()
+            try:
+                if httpx.get(f"{running.url}/readyz", trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "not ready in 120 s:\n" + running.output()
+            time.sleep(0.3)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()

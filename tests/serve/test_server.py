@@ -1,0 +1,201 @@
+"""``ragops serve`` as an application calls it: a real server process on loopback and a real
+HTTP client. Keys and scopes are enforced, bad requests get a 4xx that says why and the
+server keeps serving, and searches read one promoted version while a sync runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ragops import Retriever
+from ragops.access import revoke_key
+from ragops.errors import AuthenticationError, IndexNotFoundError
+from ragops.project import Project
+from tests.serve.conftest import Server
+
+QUERY = "How often should I water tomatoes?"
+
+
+def _search(client: httpx.Client, **body: object) -> httpx.Response:
+    return client.post("/v1/indexes/docs/search", json={"query": QUERY, **body})
+
+
+def test_health_openapi_search_and_metrics(server: Server) -> None:
+    with server.client() as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {"status": "ready"}
+        spec = client.get("/openapi.json").json()
+        assert (
+            "/v1/indexes/{index}/search" in spec["paths"] and "/v1/jobs/{job_id}" in spec["paths"]
+        )
+        assert client.get("/docs").status_code == 200
+
+        found = _search(client, k=3)
+        assert found.status_code == 200, found.text
+        answer = found.json()
+        assert (answer["index"], answer["env"], answer["version"]) == ("docs", "production", 1)
+        assert len(answer["hits"]) == 3 and answer["hits"][0]["doc_id"] == "gardening.md"
+        assert all(h["version"] == 1 for h in answer["hits"])
+
+        listed = client.get("/v1/indexes").json()["indexes"]
+        assert listed == [
+            {"index": "docs", "latest_version": 1, "environments": {"production": 1}, "held": {}}
+        ]
+        assert [
+            v["version"] for v in client.get("/v1/indexes/docs/versions").json()["versions"]
+        ] == [1]
+
+        metrics = client.get("/metrics").text
+        assert (
+            'ragops_http_requests_total{method="POST",route="/v1/indexes/{index}/search",'
+            'status="200"} 1.0' in metrics
+        )
+        assert 'ragops_searches_total{index="docs",version="1"} 1.0' in metrics
+
+
+def test_keys_and_scopes_are_enforced(server: Server) -> None:
+    with server.client(None) as anonymous:
+        missing = _search(anonymous)
+        assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+        assert "no API key" in missing.json()["error"]["message"]
+        wrong = anonymous.post(
+            "/v1/indexes/docs/search", json={"query": QUERY},
+            headers={"Authorization": "Bearer rgk_0123456789ab_" + "x" * 43},
+        )  # fmt: skip
+        assert wrong.status_code == 401 and "x" * 43 not in wrong.text
+    with server.client("read") as reader:
+        refused = reader.post("/v1/indexes/docs/promote", json={"version": 1})
+        assert refused.status_code == 403, refused.text
+        assert (
+            "has scope 'read'; this operation needs 'write'" in refused.json()["error"]["message"]
+        )
+        assert reader.post("/v1/indexes/docs/sync").status_code == 403
+
+        # Revoked while the server runs: refused at the next request.
+        with Project.open(server.config, events=None) as project:
+            revoke_key(project.catalog, server.key_ids["read"], reason="test")
+        revoked = _search(reader)
+        assert revoked.status_code == 401 and "was revoked" in revoked.json()["error"]["message"]
+    assert server.keys["read"].split("_")[2] not in server.output(), "keys never logged"
+
+
+def test_bad_requests_get_a_4xx_saying_why_and_the_server_keeps_serving(server: Server) -> None:
+    with server.client() as client:
+        cases = [
+            (client.post("/v1/indexes/docs/search", content=b"{not json",
+                         headers={"content-type": "application/json"}), 422, "JSON"),
+            (_search(client, k=0), 422, "body.k: Input should be greater than or equal to 1"),
+            (_search(client, k=10**6), 422, "body.k: Input should be less than or equal to 100"),
+            (_search(client, kk=3), 422, "body.kk: Extra inputs are not permitted"),
+            (client.post("/v1/indexes/dosc/search", json={"query": QUERY}), 404,
+             "unknown index 'dosc' (did you mean 'docs'?)"),
+            (_search(client, env="staging"), 404, "no 'staging' environment"),
+            (_search(client, version=9), 404, "9"),
+            (client.post("/v1/indexes/docs/search", json={"query": "x" * 1_000_000}), 422,
+             "body.query: String should have at most 4096 characters"),
+            (client.post("/v1/indexes/docs/search", json={"query": "x" * 2_000_000}), 413,
+             "over the limit of 1048576 bytes"),
+            (client.get("/v1/jobs/nope"), 404, "no job 'nope'"),
+        ]  # fmt: skip
+        for response, status, message in cases:
+            assert response.status_code == status, (status, response.text[:300])
+            assert message in response.json()["error"]["message"], response.text[:300]
+        assert _search(client).status_code == 200, "still serving"
+    assert server.process.poll() is None
+
+
+def test_retriever_connect_reads_what_the_embedded_retriever_reads(server: Server) -> None:
+    with Retriever.connect(server.url, "docs", api_key=server.keys["read"]) as remote:
+        hits = remote.search(QUERY, k=3)
+        assert [h.doc_id for h in hits][0] == "gardening.md" and remote.last_version == 1
+        assert all(h.version == 1 for h in hits)
+        [first, second] = remote.search_many([QUERY, "What causes the tides?"], k=1)
+        assert (first[0].doc_id, second[0].doc_id) == ("gardening.md", "astronomy.md")
+        nodes = remote.as_llama_index(k=2).retrieve(QUERY)
+        assert [n.node.node_id for n in nodes] == [h.chunk_id for h in hits[:2]]
+        filtered = remote.search(QUERY, k=5, filters={"doc_id": "astronomy.md"})
+        assert {h.doc_id for h in filtered} == {"astronomy.md"}
+    with (
+        Retriever.connect(server.url, "nope", api_key=server.keys["read"]) as unknown,
+        pytest.raises(IndexNotFoundError, match="unknown index 'nope'"),
+    ):
+        unknown.search(QUERY)
+    with (
+        Retriever.connect(server.url, "docs", api_key="rgk_000000000000_" + "y" * 43) as bad,
+        pytest.raises(AuthenticationError, match="unknown API key 000000000000"),
+    ):
+        bad.search(QUERY)
+
+
+def test_searches_read_one_promoted_version_while_a_sync_runs(
+    server: Server, tmp_path: Path
+) -> None:
+    """8 clients search without pause while a sync builds version 2 and it is promoted: no
+    error, every answer from one version, and version 2 only once the promotion returned."""
+    (server.config.parent / "docs" / "bees.md").write_text(
+        "# Bees\n\nBees water their hive on hot days and make honey from nectar.\n"
+    )
+    answers: list[tuple[float, float, int, set[int]]] = []  # (sent, received, version, hits')
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def client_loop() -> None:
+        with server.client() as client:
+            while not stop.is_set():
+                sent = time.monotonic()
+                response = _search(client, k=5)
+                received = time.monotonic()
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                    continue
+                body = response.json()
+                answers.append(
+                    (sent, received, body["version"], {h["version"] for h in body["hits"]})
+                )
+
+    threads = [threading.Thread(target=client_loop) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        with server.client("write") as writer:
+            started = writer.post("/v1/indexes/docs/sync")
+            assert started.status_code == 202, started.text
+            job_id = started.json()["id"]
+            deadline = time.monotonic() + 300
+            while (job := writer.get(f"/v1/jobs/{job_id}").json())["state"] in (
+                "queued",
+                "running",
+            ):
+                assert time.monotonic() < deadline, job
+                time.sleep(0.2)
+            assert job["state"] == "succeeded", job
+            assert job["result"]["version"] == 2 and job["result"]["created_version"]
+            time.sleep(1.0)  # searches go on against production = 1
+            before_promote = time.monotonic()
+            promoted = writer.post(
+                "/v1/indexes/docs/promote", json={"version": 2, "reason": "bees"}
+            )
+            after_promote = time.monotonic()
+            assert promoted.status_code == 200, promoted.text
+            time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert failures == []
+    assert len(answers) > 50, len(answers)
+    assert all(hits <= {version} for _, _, version, hits in answers), "one version per answer"
+    assert all(v == 1 for _, received, v, _ in answers if received < before_promote)
+    assert all(v == 2 for sent, _, v, _ in answers if sent > after_promote)
+    assert any(v == 2 for *_, v, _ in answers)
+
+    with server.client() as reader:
+        [*_, last] = reader.get("/v1/indexes/docs/history").json()["history"]
+    assert (last["action"], last["to_version"], last["reason"]) == ("promote", 2, "bees")
+    assert last["actor"] == f"key:{server.key_ids['write']} (user:writer)"
+    assert json.loads(json.dumps(last["evidence"])) is not None
