@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragops.access.principals import principal_problem, readable_by
 from ragops.catalog import INDEX
 from ragops.config import EmbeddingConfig, ProjectConfig
 from ragops.errors import IndexNotFoundError, RagopsError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Hit", "Retriever"]
 
 #: Payload fields that filters address directly; any other key means ``metadata.<key>``.
-TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source"})
+TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source", "acl"})
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,16 @@ class Retriever:
         env: str | None = "production",
         version: int | None = None,
         owns_project: bool = False,
+        principals: Sequence[str] | None = None,
     ) -> None:
         project.config.index(index)
         self.project = project
         self.index = index
         self.env = None if version is not None else env
         self.pinned_version = version
+        #: Whom searches read for: only chunks whose ACL names one of them (or the public
+        #: marker). None: unrestricted, as an admin (a process that opens the project's files).
+        self.principals = _checked_principals(principals)
         self._owns_project = owns_project
         self._embedders: dict[str, Embedder] = {}
         self._target()  # fail now, not at the first search, when there is nothing to read
@@ -70,12 +75,18 @@ class Retriever:
         *,
         env: str = "production",
         version: int | None = None,
+        principals: Sequence[str] | None = None,
     ) -> Retriever:
         """Open ``index`` from a project (``config``: path to ragops.yaml, or None to search).
 
         ``version`` pins an exact version; otherwise the environment ``env`` is followed.
+        ``principals`` (``["user:alice", "group:eng"]``): search on their behalf, seeing only
+        the documents their ACLs allow; None reads every document (as an admin).
         """
-        return cls(Project.open(config), index, env=env, version=version, owns_project=True)
+        return cls(
+            Project.open(config), index, env=env, version=version, owns_project=True,
+            principals=principals,
+        )  # fmt: skip
 
     @staticmethod
     def connect(
@@ -183,12 +194,20 @@ class Retriever:
     ) -> list[Hit]:
         """Search with a query vector you embedded yourself."""
         target = _target or self._target()
+        payload_filters = _payload_filters(filters) or {}
+        if self.principals is not None:
+            if "acl" in payload_filters:
+                raise ValueError(
+                    "a filter on acl cannot be combined with principals: the principals "
+                    "already decide which documents this retriever reads"
+                )
+            payload_filters["acl"] = readable_by(self.principals)
         points = self.project.store.search(
             target.generation.collection,
             list(map(float, vector)),
             k,
             target.version,
-            _payload_filters(filters),
+            payload_filters or None,
         )
         return [
             Hit(
@@ -224,6 +243,18 @@ class Retriever:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | None:
+    if principals is None:
+        return None
+    if isinstance(principals, str):
+        raise ValueError(f"principals must be a list such as [{principals!r}], not a string")
+    for principal in principals:
+        problem = principal_problem(principal)
+        if problem is not None:
+            raise ValueError(problem)
+    return tuple(principals)
 
 
 def _payload_filters(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -20,14 +20,19 @@ from ragops.access.keys import (
     require_scope,
     revoke_key,
 )
+from ragops.access.principals import PUBLIC, effective_acl, principal_problem, readable_by
 
 __all__ = [
+    "PUBLIC",
     "SCOPES",
     "NewKey",
     "Scope",
     "authenticate",
     "create_key",
+    "effective_acl",
     "list_keys",
+    "principal_problem",
+    "readable_by",
     "require_scope",
     "revoke_key",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, cast
 
+from ragops.access.principals import principal_problem
 from ragops.catalog import ApiKeyRecord, current_actor
 from ragops.catalog.database import now
 from ragops.errors import (
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog
 
 __all__ = [
-    "PRINCIPAL_PATTERN",
     "SCOPES",
     "NewKey",
     "Scope",
@@ -37,8 +37,6 @@ __all__ = [
 Scope = Literal["read", "write", "admin"]
 #: Scopes from least to most: each allows what the ones before it allow.
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
-#: A principal: ``<kind>:<name>``, e.g. ``user:alice``, ``group:eng``.
-PRINCIPAL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[^\s:][^\s]{0,199}$")
 PREFIX = "rgk"
 _KEY = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{20,}})$")
 
@@ -68,11 +66,9 @@ def create_key(
             "decide which documents it may read"
         )
     for principal in principals:
-        if not PRINCIPAL_PATTERN.match(principal):
-            raise ConfigError(
-                f"principal {principal!r} is not valid: write <kind>:<name>, such as "
-                "user:alice or group:eng (no spaces)"
-            )
+        problem = principal_problem(principal)
+        if problem is not None:
+            raise ConfigError(problem)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     record = ApiKeyRecord(

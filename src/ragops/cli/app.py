@@ -27,6 +27,7 @@ __all__ = [
     "app",
     "open_project",
     "parse_filters",
+    "parse_principals",
     "project_session",
     "stdout_to_stderr",
 ]
@@ -141,6 +142,17 @@ def project_session() -> Iterator[Project]:
         yield project
     finally:
         project.close()
+
+
+def parse_principals(values: list[str] | None) -> list[str] | None:
+    """``--as PRINCIPAL`` options, checked (None: none given, read every document)."""
+    from ragops.access.principals import principal_problem
+
+    for value in values or []:
+        problem = principal_problem(value)
+        if problem is not None:
+            raise typer.BadParameter(f"--as: {problem}")
+    return list(values) if values else None
 
 
 def parse_filters(values: list[str] | None) -> dict[str, Any]:

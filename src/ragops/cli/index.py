@@ -11,7 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ragops.cli.app import JsonOption, app, parse_filters, project_session, stdout_to_stderr
+from ragops.cli.app import (
+    JsonOption,
+    app,
+    parse_filters,
+    parse_principals,
+    project_session,
+    stdout_to_stderr,
+)
 from ragops.cli.console import emit_json, err, errors, out, print_table, ragops_command
 from ragops.cli.progress import progress_bars
 
@@ -220,14 +227,23 @@ def search(
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="key=value (repeatable)")
     ] = None,
+    as_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--as",
+            metavar="PRINCIPAL",
+            help="Search as this principal (repeatable): only the documents its ACLs allow",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
     from ragops.retriever import Retriever
 
     filters = parse_filters(filter_)
+    principals = parse_principals(as_)
     with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
-        retriever = Retriever(project, index, env=env, version=version)
+        retriever = Retriever(project, index, env=env, version=version, principals=principals)
         started = time.perf_counter()
         hits = retriever.search(query, k=k, filters=filters)
         seconds = time.perf_counter() - started
@@ -299,6 +315,10 @@ def ask(
     prompt: Annotated[
         str | None, typer.Option(help="Prompt version: alias, v<N> or hash (default: production)")
     ] = None,
+    as_: Annotated[
+        list[str] | None,
+        typer.Option("--as", metavar="PRINCIPAL", help="Retrieve as this principal (repeatable)"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Retrieve, render the index's prompt and ask the configured LLM (`llm:` in ragops.yaml)."""
@@ -314,6 +334,7 @@ def ask(
             version=version,
             k=k,
             prompt=index_prompt(project, index, prompt),
+            principals=parse_principals(as_),
         )
     if as_json:
         emit_json(answer.to_dict())

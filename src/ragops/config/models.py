@@ -186,6 +186,22 @@ class EvalSetConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     path: Path
     k: int = Field(default=10, ge=1, le=1000)
+    principals: list[str] | None = Field(
+        default=None,
+        description="Search as these principals (only the documents their ACLs allow), as an "
+        "app's users would; default: every document",
+    )
+
+    @field_validator("principals")
+    @classmethod
+    def _principals(cls, value: list[str] | None) -> list[str] | None:
+        from ragops.access.principals import principal_problem
+
+        for principal in value or []:
+            problem = principal_problem(principal)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 class LLMConfig(_Strict):
@@ -234,6 +250,27 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     connector: str = Field(description="A built-in connector (filesystem) or one in connectors/")
+    public: bool = Field(
+        default=False,
+        description="Every caller may read this source's documents (else only the principals "
+        "of their ACL; a document with no ACL is then visible to admins only)",
+    )
+    acl: list[str] = Field(
+        default=[],
+        description="Principals who may read a document of this source that has no ACL of its "
+        "own, e.g. [group:eng]",
+    )
+
+    @field_validator("acl")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        from ragops.access.principals import principal_problem
+
+        for principal in value:
+            problem = principal_problem(principal)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
     @property
     def options(self) -> dict[str, Any]:

@@ -97,16 +97,25 @@ def evaluate_index(
                 f"index {index!r} has no version yet; run `ragops sync {index}`"
             )
         version = latest.number
-    retriever = Retriever(project, index, version=version)
+    retrievers: dict[tuple[str, ...] | None, Retriever] = {}
     if prompt is None:
         prompt = index_prompt(project, index)
     judge_model = project.config.judge.model if project.config.judge else None
 
-    def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
-        return [
-            [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
-            for hits in retriever.search_many(questions, k=k)
-        ]
+    def searcher(principals: list[str] | None) -> Any:
+        """Searches of the version, as ``principals`` (the eval set's) read it."""
+        key = tuple(principals) if principals is not None else None
+        if key not in retrievers:
+            retrievers[key] = Retriever(project, index, version=version, principals=key)
+        retriever = retrievers[key]
+
+        def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
+            return [
+                [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
+                for hits in retriever.search_many(questions, k=k)
+            ]
+
+        return search
 
     runs = []
     for eval_set in eval_sets:
@@ -120,11 +129,15 @@ def evaluate_index(
         samples = load_eval_set(path)
         cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
         report = run_retrieval_eval(
-            samples, search, k=max(cutoffs), ks=cutoffs, dataset_name=eval_set.name
+            samples,
+            searcher(eval_set.principals),
+            k=max(cutoffs),
+            ks=cutoffs,
+            dataset_name=eval_set.name,
         )
         _refuse_if_nothing_searched(report, index, version, eval_set)
         extra, usage, judged_by = generate_and_judge(
-            project, index, version, samples, prompt, eval_set.k, report
+            project, index, version, samples, prompt, eval_set.k, report, eval_set.principals
         )
         results = write_results(
             project.config.data_path / "evals" / index / f"v{version:06d}",

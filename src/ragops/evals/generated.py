@@ -27,8 +27,10 @@ def generate_and_judge(
     prompt: PromptVersion | None,
     k: int,
     report: EvalReport,
+    principals: Sequence[str] | None = None,
 ) -> tuple[dict[str, list[Any]], dict[str, Any] | None, str | None]:
-    """Generate answers and judge them; fold the scores into ``report``.
+    """Generate answers and judge them (retrieving as ``principals``); fold the scores into
+    ``report``.
 
     Returns the extra per-question columns, the LLM usage, and the judge's model name.
     """
@@ -49,8 +51,9 @@ def generate_and_judge(
         return {}, None, None
     started = time.perf_counter()
     answers = ask_many(
-        project, index, [s.question for s in samples], version=version, k=k, prompt=prompt
-    )
+        project, index, [s.question for s in samples], version=version, k=k, prompt=prompt,
+        principals=principals,
+    )  # fmt: skip
     generation = {
         "prompt_tokens": sum(a.prompt_tokens for a in answers),
         "completion_tokens": sum(a.completion_tokens for a in answers),

@@ -249,13 +249,15 @@ def ask(
     prompt: PromptLike | str | None = None,
     filters: dict[str, Any] | None = None,
     llm: LLMClient | None = None,
+    principals: Sequence[str] | None = None,
 ) -> Answer:
     """Retrieve ``k`` chunks of ``index`` for ``question`` and generate an answer from them.
 
-    Reads the version ``env`` points at, or ``version`` when given. ``llm`` reuses a client
-    (default: one for ``project.config.llm``, closed afterwards). Raises ConfigError (no
-    ``llm:``, bad template), IndexNotFoundError (nothing to read), LLMError (the endpoint
-    failed after its retries).
+    Reads the version ``env`` points at, or ``version`` when given, on behalf of
+    ``principals`` (only the documents their ACLs allow; None: every document). ``llm``
+    reuses a client (default: one for ``project.config.llm``, closed afterwards). Raises
+    ConfigError (no ``llm:``, bad template), IndexNotFoundError (nothing to read), LLMError
+    (the endpoint failed after its retries).
     """
     from ragops.retriever import Retriever
 
@@ -263,7 +265,7 @@ def ask(
         raise ValueError("question is empty")
     client = llm or llm_client(project)
     try:
-        retriever = Retriever(project, index, env=env, version=version)
+        retriever = Retriever(project, index, env=env, version=version, principals=principals)
         started = time.perf_counter()
         hits = retriever.search(question, k=k, filters=filters)
         retrieval_seconds = time.perf_counter() - started
@@ -299,6 +301,7 @@ def ask_many(
     k: int = 5,
     prompt: PromptLike | str | None = None,
     llm: LLMClient | None = None,
+    principals: Sequence[str] | None = None,
 ) -> list[Answer]:
     """:func:`ask` for many questions: one batched search, then concurrent generation.
 
@@ -312,7 +315,7 @@ def ask_many(
         return []
     client = llm or llm_client(project)
     try:
-        retriever = Retriever(project, index, env=env, version=version)
+        retriever = Retriever(project, index, env=env, version=version, principals=principals)
         started = time.perf_counter()
         all_hits = retriever.search_many(list(questions), k=k)
         retrieval_share = (time.perf_counter() - started) / len(questions)

@@ -135,13 +135,15 @@ def history(index: str, request: Request, _key: Reader, env: str | None = None) 
 
 
 @v1_router.post("/indexes/{index}/search", summary="Search an environment or a version")
-def search(index: str, body: SearchIn, request: Request, _key: Reader) -> SearchOut:
+def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchOut:
     from ragops.retriever import Retriever
 
     project = _project(request)
     _index(project, index)
     started = time.perf_counter()
-    retriever = Retriever(project, index, env=body.env, version=body.version)
+    retriever = Retriever(
+        project, index, env=body.env, version=body.version, principals=_reading_as(key)
+    )
     hits = retriever.search(body.query, k=body.k, filters=body.filters)
     version = hits[0].version if hits else retriever.version
     request.app.state.metrics.searches.labels(index, str(version)).inc()
@@ -227,6 +229,11 @@ def jobs(request: Request, _key: Reader) -> dict[str, Any]:
 @v1_router.get("/jobs/{job_id}", summary="One job: its state, result or error")
 def job(job_id: str, request: Request, _key: Reader) -> JobOut:
     return JobOut(**request.app.state.jobs.get(job_id).to_dict())
+
+
+def _reading_as(key: ApiKeyRecord) -> tuple[str, ...] | None:
+    """Whose documents a key reads: its principals', every document for an admin key."""
+    return None if key.scope == "admin" else key.principals
 
 
 def _actor(key: ApiKeyRecord) -> str:

@@ -46,8 +46,13 @@ EXACT_SEARCH_BELOW: int = 20_000
 #: The distances the port supports.
 DISTANCES: tuple[str, ...] = ("cosine", "dot", "euclid")
 
-#: Payload keys every collection indexes (integer, integer, keyword).
-INDEXED_FIELDS: dict[str, str] = {"v_from": "integer", "v_to": "integer", "doc_id": "keyword"}
+#: Payload keys every collection indexes (created on open where missing).
+INDEXED_FIELDS: dict[str, str] = {
+    "v_from": "integer",
+    "v_to": "integer",
+    "doc_id": "keyword",
+    "acl": "keyword",  # every search on behalf of principals filters on it
+}
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")

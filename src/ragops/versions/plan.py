@@ -9,12 +9,14 @@ a recorded document no longer listed is *deleted*.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ragops.access.principals import effective_acl
 from ragops.catalog import DocumentState
 from ragops.errors import ConnectorError
 from ragops.sources import SourceDocument
@@ -76,7 +78,12 @@ def list_sources(project: Project, sources: Sequence[str]) -> list[ListedDocumen
     listed: list[ListedDocument] = []
     for source_name in sources:
         connector, options = project.connector_for(source_name)
+        source = project.config.sources[source_name]
         for document in connector.list_documents(source_name, options, project.root):
+            # the ACL its chunks carry (and that a change of re-writes, without re-embedding)
+            acl = effective_acl(document.acl, source.acl, source.public)
+            if acl != document.acl:
+                document = dataclasses.replace(document, acl=acl)
             listed.append(ListedDocument(source_name, document, metadata_sha256(document)))
     return listed
 
