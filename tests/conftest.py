@@ -70,8 +70,10 @@ def write_project(
     gates: list[str] | None = None,
     chunker: str = "sentence",
     extra_index: str = "",
+    public: bool = False,
 ) -> Path:
-    """A small project in ``root``; returns the ragops.yaml path."""
+    """A small project in ``root``; returns the ragops.yaml path. ``public``: every reader
+    may read its documents (they carry no ACL)."""
     docs_dir = root / "docs"
     docs_dir.mkdir(parents=True, exist_ok=True)
     for name, text in (DOCS if docs is None else docs).items():
@@ -89,8 +91,7 @@ def write_project(
         "sources:\n"
         "  docs:\n"
         "    connector: filesystem\n"
-        "    root: docs\n"
-        "indexes:\n"
+        "    root: docs\n" + ("    public: true\n" if public else "") + "indexes:\n"
         "  docs:\n"
         "    sources: [docs]\n"
         f"    chunker: {{kind: {chunker}}}\n"

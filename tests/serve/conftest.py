@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,26 +45,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """Version 1 of index ``docs`` built and promoted; keys of each scope; the server up and
-    ready (models warm)."""
-    config = write_project(tmp_path / "project")
-    keys, key_ids = {}, {}
-    with Project.open(config) as project:
-        ragops.sync(project)
-        ragops.promote(project, "docs", 1)
-        for scope, principal in (("read", "user:reader"), ("write", "user:writer"),
-                                 ("admin", "user:admin")):  # fmt: skip
-            created = create_key(project.catalog, [principal, "group:eng"], scope)
-            keys[scope], key_ids[scope] = created.key, created.record.key_id
+@contextmanager
+def running_server(config: Path, keys: dict[str, str], key_ids: dict[str, str]) -> Iterator[Server]:
+    """``ragops serve`` of the project ``config`` on a free loopback port, ready (models
+    warm), stopped with SIGTERM afterwards."""
     port = free_port()
-    log = tmp_path / "server.log"
+    log = config.parent.parent / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "ragops.cli", "--config", str(config), "serve",
              "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+            stdout=out, stderr=subprocess.STDOUT, cwd=config.parent,
         )  # fmt: skip
     running = Server(f"http://127.0.0.1:{port}", config, keys, key_ids, process, log)
     try:
@@ -86,3 +78,34 @@ def server(tmp_path: Path) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def make_keys(
+    project: Project, principals: dict[str, list[str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """One key per scope (``principals``: scope -> the key's principals)."""
+    keys, key_ids = {}, {}
+    for scope, who in principals.items():
+        created = create_key(project.catalog, who, scope)
+        keys[scope], key_ids[scope] = created.key, created.record.key_id
+    return keys, key_ids
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """Version 1 of index ``docs`` (a public source) built and promoted; keys of each scope;
+    the server up and ready."""
+    config = write_project(tmp_path / "project", public=True)
+    with Project.open(config) as project:
+        ragops.sync(project)
+        ragops.promote(project, "docs", 1)
+        keys, key_ids = make_keys(
+            project,
+            {
+                "read": ["user:reader", "group:eng"],
+                "write": ["user:writer", "group:eng"],
+                "admin": ["user:admin", "group:eng"],
+            },
+        )
+    with running_server(config, keys, key_ids) as running:
+        yield running

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import ragops
 from ragops import Retriever
 from ragops.access import revoke_key
 from ragops.errors import AuthenticationError, IndexNotFoundError
@@ -199,3 +200,32 @@ def test_searches_read_one_promoted_version_while_a_sync_runs(
     assert (last["action"], last["to_version"], last["reason"]) == ("promote", 2, "bees")
     assert last["actor"] == f"key:{server.key_ids['write']} (user:writer)"
     assert json.loads(json.dumps(last["evidence"])) is not None
+
+
+def test_a_key_reads_only_what_its_principals_may_read(tmp_path: Path) -> None:
+    from tests.serve.conftest import make_keys, running_server
+    from tests.test_permissions import ALL, make_project
+
+    config = make_project(tmp_path / "perms")
+    with Project.open(config) as project:
+        ragops.sync(project)
+        ragops.promote(project, "docs", 1)
+        keys, key_ids = make_keys(
+            project, {"read": ["user:carol"], "write": ["group:hr"], "admin": ["user:root"]}
+        )
+    with running_server(config, keys, key_ids) as server:
+        found = {}
+        for scope in ("read", "write", "admin"):
+            with server.client(scope) as client:
+                answer = client.post(
+                    "/v1/indexes/docs/search", json={"query": "what do we know?", "k": 20}
+                )
+                assert answer.status_code == 200, answer.text
+                found[scope] = {h["doc_id"] for h in answer.json()["hits"]}
+        assert found == {
+            "read": {"vacation.md", "incident.md"},
+            "write": {"vacation.md", "salaries.md"},
+            "admin": ALL,
+        }
+        with Retriever.connect(server.url, "docs", api_key=keys["read"]) as remote:
+            assert {h.doc_id for h in remote.search("failover", k=20)} == found["read"]
