@@ -370,7 +370,7 @@ def _sample_search(
             sample = samples[0].question if samples else None
     item.sample_query = sample or DEFAULT_SAMPLE_QUERY
     pointer = project.catalog.pointers.get(INDEX, index, PRODUCTION)
-    retriever = Retriever(project, index, version=None if pointer else version)
+    retriever = Retriever(project, index, version=None if pointer else version, log=False)
     item.sample_hits = retriever.search(item.sample_query, k=3)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog, Lease, LeaseInfo
     from ragops.chunks import Chunker
     from ragops.events import EventSink
+    from ragops.queries import QueryLog
     from ragops.store import VectorStore
     from ragops.vectors import Embedder, EmbeddingCache
     from ragops.versions.chunk_store import ChunkStore
@@ -51,6 +52,7 @@ class Project:
         self._store: VectorStore | None = None
         self._embedders: dict[str, Embedder] = {}
         self._embedding_caches: dict[str, EmbeddingCache] = {}
+        self._query_log: QueryLog | None = None
         self._lock = threading.RLock()
 
     @classmethod
@@ -260,8 +262,24 @@ class Project:
         with self.lease(index_name, purpose) as own:
             yield own
 
+    @property
+    def query_log(self) -> QueryLog | None:
+        """Where searches and asks are recorded (None when ``queries.log`` is off)."""
+        if not self.config.queries.log:
+            return None
+        with self._lock:
+            if self._query_log is None:
+                from ragops.queries import QueryLog
+
+                self._query_log = QueryLog(
+                    self.config.data_path / "queries", text=self.config.queries.text
+                )
+            return self._query_log
+
     def close(self) -> None:
         with self._lock:
+            if self._query_log is not None:
+                self._query_log.flush()
             self.events.close()
             if self._store is not None:
                 self._store.close()

@@ -12,6 +12,7 @@ so a promotion in between never mixes versions within one result list.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,10 @@ class Retriever:
         version: int | None = None,
         owns_project: bool = False,
         principals: Sequence[str] | None = None,
+        *,
+        log: bool = True,
+        face: str = "library",
+        asked_by: str | None = None,
     ) -> None:
         project.config.index(index)
         self.project = project
@@ -63,6 +68,11 @@ class Retriever:
         #: Whom searches read for: only chunks whose ACL names one of them (or the public
         #: marker). None: unrestricted, as an admin (a process that opens the project's files).
         self.principals = _checked_principals(principals)
+        #: Record each search in the project's query log (evals do not).
+        self.log = log
+        #: Which face searches (library, cli, server) and for whom, as the query log names it.
+        self.face = face
+        self.asked_by = asked_by
         self._owns_project = owns_project
         self._embedders: dict[str, Embedder] = {}
         self._target()  # fail now, not at the first search, when there is nothing to read
@@ -179,11 +189,53 @@ class Retriever:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        started = time.perf_counter()
         target = self._target()
         vectors = self._embedder(target.generation).embed_queries(list(queries))
-        return [
-            self.search_vector(vector, k=k, filters=filters, _target=target) for vector in vectors
-        ]
+        embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
+        results = []
+        for query, vector in zip(queries, vectors, strict=True):
+            searched = time.perf_counter()
+            hits = self.search_vector(vector, k=k, filters=filters, _target=target)
+            search_ms = (time.perf_counter() - searched) * 1000
+            results.append(hits)
+            self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
+        return results
+
+    def _record(
+        self,
+        query: str,
+        k: int,
+        filters: Mapping[str, Any] | None,
+        version: int,
+        hits: list[Hit],
+        embed_ms: float,
+        search_ms: float,
+    ) -> None:
+        log = self.project.query_log if self.log else None
+        if log is None:
+            return
+        from ragops.queries import QueryRecord
+
+        log.record(
+            QueryRecord(
+                kind="search",
+                index=self.index,
+                query=query,
+                k=k,
+                env=self.env,
+                version=version,
+                face=self.face,
+                principal=self.asked_by or _reader(self.principals),
+                filters=dict(filters) if filters else None,
+                doc_ids=[h.doc_id for h in hits],
+                chunk_ids=[h.chunk_id for h in hits],
+                scores=[h.score for h in hits],
+                embed_ms=round(embed_ms, 3),
+                search_ms=round(search_ms, 3),
+                total_ms=round(embed_ms + search_ms, 3),
+            )
+        )
 
     def search_vector(
         self,
@@ -243,6 +295,13 @@ class Retriever:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _reader(principals: Sequence[str] | None) -> str:
+    """Who reads, for the query log: the principals searched for, else the local user."""
+    from ragops.catalog import current_actor
+
+    return ", ".join(principals) if principals is not None else f"local:{current_actor()}"
 
 
 def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | None:

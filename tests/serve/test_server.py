@@ -229,3 +229,18 @@ def test_a_key_reads_only_what_its_principals_may_read(tmp_path: Path) -> None:
         }
         with Retriever.connect(server.url, "docs", api_key=keys["read"]) as remote:
             assert {h.doc_id for h in remote.search("failover", k=20)} == found["read"]
+
+
+def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> None:
+    from ragops.queries import read_queries
+
+    with server.client("read") as client:
+        assert _search(client, k=2).status_code == 200
+    folder = server.config.parent / ".ragops" / "queries"
+    deadline = time.monotonic() + 10
+    while not (rows := read_queries(folder, index="docs")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server writes its buffer every second
+    [row] = rows
+    assert (row["kind"], row["face"], row["query"], row["k"]) == ("search", "server", QUERY, 2)
+    assert row["principal"] == f"key:{server.key_ids['read']} (user:reader)"
+    assert row["version"] == 1 and len(row["doc_ids"]) == 2

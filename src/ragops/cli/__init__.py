@@ -3,7 +3,15 @@ its own. One module per group of commands; they all register on :data:`ragops.cl
 
 from __future__ import annotations
 
-from ragops.cli import data, evals, index, lifecycle, serve, ui  # noqa: F401  (registers commands)
+from ragops.cli import (  # noqa: F401  (registers commands)
+    data,
+    evals,
+    index,
+    lifecycle,
+    queries,
+    serve,
+    ui,
+)
 from ragops.cli.app import app
 from ragops.cli.keys import keys_app
 from ragops.cli.prompts import prompts_app

@@ -243,7 +243,9 @@ def search(
     filters = parse_filters(filter_)
     principals = parse_principals(as_)
     with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
-        retriever = Retriever(project, index, env=env, version=version, principals=principals)
+        retriever = Retriever(
+            project, index, env=env, version=version, principals=principals, face="cli"
+        )
         started = time.perf_counter()
         hits = retriever.search(query, k=k, filters=filters)
         seconds = time.perf_counter() - started
@@ -335,6 +337,7 @@ def ask(
             k=k,
             prompt=index_prompt(project, index, prompt),
             principals=parse_principals(as_),
+            face="cli",
         )
     if as_json:
         emit_json(answer.to_dict())

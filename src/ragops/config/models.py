@@ -105,6 +105,16 @@ class CatalogConfig(_Strict):
         return value
 
 
+class QueriesConfig(_Strict):
+    """The query log: every search and ask, as Parquet partitioned by day."""
+
+    log: bool = Field(default=True, description="Record searches and asks in the query log")
+    text: Literal["full", "hash", "none"] = Field(
+        default="full",
+        description="How the query text is kept: full, its sha256 (hash), or not at all (none)",
+    )
+
+
 class DagsterConfig(_Strict):
     """The project's Dagster instance: where the CLI and the API record asset events."""
 
@@ -346,6 +356,7 @@ class ProjectConfig(_Strict):
     store: StoreConfig = StoreConfig()
     catalog: CatalogConfig = CatalogConfig()
     dagster: DagsterConfig = DagsterConfig()
+    queries: QueriesConfig = QueriesConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
     parsing: ParsingConfig = ParsingConfig()
     sources: dict[str, SourceConfig] = Field(min_length=1)

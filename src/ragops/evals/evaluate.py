@@ -106,7 +106,7 @@ def evaluate_index(
         """Searches of the version, as ``principals`` (the eval set's) read it."""
         key = tuple(principals) if principals is not None else None
         if key not in retrievers:
-            retrievers[key] = Retriever(project, index, version=version, principals=key)
+            retrievers[key] = Retriever(project, index, version=version, principals=key, log=False)
         retriever = retrievers[key]
 
         def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:

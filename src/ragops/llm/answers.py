@@ -250,6 +250,8 @@ def ask(
     filters: dict[str, Any] | None = None,
     llm: LLMClient | None = None,
     principals: Sequence[str] | None = None,
+    face: str = "library",
+    asked_by: str | None = None,
 ) -> Answer:
     """Retrieve ``k`` chunks of ``index`` for ``question`` and generate an answer from them.
 
@@ -265,7 +267,9 @@ def ask(
         raise ValueError("question is empty")
     client = llm or llm_client(project)
     try:
-        retriever = Retriever(project, index, env=env, version=version, principals=principals)
+        retriever = Retriever(
+            project, index, env=env, version=version, principals=principals, log=False
+        )
         started = time.perf_counter()
         hits = retriever.search(question, k=k, filters=filters)
         retrieval_seconds = time.perf_counter() - started
@@ -277,7 +281,7 @@ def ask(
     finally:
         if llm is None:
             client.close()
-    return _answer(
+    answer = _answer(
         question,
         hits,
         index,
@@ -288,6 +292,50 @@ def ask(
         client,
         retrieval_seconds,
         generation_seconds,
+    )
+    _record(project, answer, k, filters, principals, face, asked_by)
+    return answer
+
+
+def _record(
+    project: Project,
+    answer: Answer,
+    k: int,
+    filters: dict[str, Any] | None,
+    principals: Sequence[str] | None,
+    face: str,
+    asked_by: str | None,
+) -> None:
+    """The ask, in the project's query log (when it keeps one)."""
+    log = project.query_log
+    if log is None:
+        return
+    from ragops.catalog import current_actor
+    from ragops.queries import QueryRecord
+
+    reader = ", ".join(principals) if principals is not None else f"local:{current_actor()}"
+    log.record(
+        QueryRecord(
+            kind="ask",
+            index=answer.index,
+            query=answer.question,
+            k=k,
+            env=answer.env,
+            version=answer.index_version,
+            face=face,
+            principal=asked_by or reader,
+            filters=filters,
+            doc_ids=[h.doc_id for h in answer.contexts],
+            chunk_ids=[h.chunk_id for h in answer.contexts],
+            scores=[h.score for h in answer.contexts],
+            search_ms=round(answer.retrieval_seconds * 1000, 3),
+            generate_ms=round(answer.generation_seconds * 1000, 3),
+            total_ms=round(answer.seconds * 1000, 3),
+            input_tokens=answer.prompt_tokens,
+            output_tokens=answer.completion_tokens,
+            cost=answer.cost,
+            prompt_sha256=answer.prompt_sha256,
+        )
     )
 
 
@@ -315,7 +363,9 @@ def ask_many(
         return []
     client = llm or llm_client(project)
     try:
-        retriever = Retriever(project, index, env=env, version=version, principals=principals)
+        retriever = Retriever(
+            project, index, env=env, version=version, principals=principals, log=False
+        )
         started = time.perf_counter()
         all_hits = retriever.search_many(list(questions), k=k)
         retrieval_share = (time.perf_counter() - started) / len(questions)

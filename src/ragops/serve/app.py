@@ -7,6 +7,7 @@ the app closes the project, see :mod:`ragops.serve.server`).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -65,6 +66,15 @@ def error_response(status: int, kind: str, message: str) -> JSONResponse:
     )
 
 
+async def _flush_query_log(project: Project) -> None:
+    """Write the query log's buffer every second, so ``ragops queries`` sees it soon."""
+    while True:
+        await asyncio.sleep(1.0)
+        log = project.query_log
+        if log is not None:
+            await asyncio.to_thread(log.flush)
+
+
 def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The HTTP application serving ``project`` (open, and kept open by the caller)."""
     metrics = Metrics()
@@ -75,12 +85,16 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for index in project.config.indexes:  # warm models: the first search is not slow
             project.embedder(index)
+        flusher = asyncio.create_task(_flush_query_log(project))
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            flusher.cancel()
             jobs.shutdown()
+            if project.query_log is not None:
+                project.query_log.flush()
 
     app = FastAPI(
         title="ragops",

@@ -142,8 +142,9 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
     _index(project, index)
     started = time.perf_counter()
     retriever = Retriever(
-        project, index, env=body.env, version=body.version, principals=_reading_as(key)
-    )
+        project, index, env=body.env, version=body.version, principals=_reading_as(key),
+        face="server", asked_by=_actor(key),
+    )  # fmt: skip
     hits = retriever.search(body.query, k=body.k, filters=body.filters)
     version = hits[0].version if hits else retriever.version
     request.app.state.metrics.searches.labels(index, str(version)).inc()
