@@ -20,6 +20,7 @@ BENCHMARKS = {
     "hnsw_recall": ["benchmarks/bench_hnsw_recall.py", "--n", "4000", "--queries", "200"],
     "lifecycle": ["-m", "benchmarks.bench_lifecycle"],
     "squad": ["-m", "benchmarks.bench_squad", "--all"],
+    "serve": ["-m", "benchmarks.bench_serve"],
 }
 
 
@@ -129,6 +130,35 @@ def _squad_rows(result: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _serve_rows(result: dict) -> list[tuple[str, str]]:
+    embedding = result["query_embedding"]
+    rows = [
+        ("files / chunks", f"{result['files']} / {result['chunks']}"),
+        ("query embedding alone p50 / p99", f"{embedding['p50_ms']} / {embedding['p99_ms']} ms"),
+    ]
+    for level in result["levels"]:
+        rows.append(
+            (
+                f"REST search @ {level['clients']} client(s): p50 / p99, queries/s",
+                f"{level['p50_ms']} / {level['p99_ms']} ms, {level['queries_per_second']}/s"
+                + (f", {level['errors']} errors" if level["errors"] else ""),
+            )
+        )
+    during, sync = result["during_sync"], result["sync_1pct_through_server"]
+    rows += [
+        (
+            "search @ 8 clients during a sync: p50 / p99 (target p99 ≤ 3× idle)",
+            f"{during['p50_ms']} / {during['p99_ms']} ms = {during['p99_ratio_to_idle']}× idle",
+        ),
+        (
+            "1 % change synced through the server (target ≤ 5 % of full build)",
+            f"{sync['seconds']} s = {100 * sync['ratio_to_full_build']:.1f} % of "
+            f"{result['full_build_seconds']} s ({sync['embedded']} embedded)",
+        ),
+    ]
+    return rows
+
+
 def _rows(name: str, result: dict) -> list[tuple[str, str]]:
     if name == "ingest":
         search = result["search"]
@@ -162,6 +192,8 @@ def _rows(name: str, result: dict) -> list[tuple[str, str]]:
         return _squad_rows(result)
     if name == "lifecycle":
         return _lifecycle_rows(result)
+    if name == "serve":
+        return _serve_rows(result)
     return [
         (key, json.dumps(value)[:80])
         for key, value in result.items()

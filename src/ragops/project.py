@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ragops.config import ProjectConfig, load_config
-from ragops.errors import ConfigError
+from ragops.errors import ConfigError, StoreLockedError
 from ragops.sources import Connector, ConnectorRegistry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,12 +151,29 @@ class Project:
             if self._store is None:
                 from ragops.store import open_store
 
-                self._store = open_store(
-                    url=self.config.store.url,
-                    path=self.config.store_path(),
-                    api_key=self.config.store_api_key(),
-                )
+                try:
+                    self._store = open_store(
+                        url=self.config.store.url,
+                        path=self.config.store_path(),
+                        api_key=self.config.store_api_key(),
+                    )
+                except StoreLockedError as exc:
+                    raise self._held_by_server(exc) from None
             return self._store
+
+    def _held_by_server(self, exc: StoreLockedError) -> StoreLockedError:
+        """``exc``, naming the project's ragops server when that is what holds the store."""
+        from ragops.discovery import running_server
+
+        server = running_server(self.config.data_path)
+        if server is None:
+            return exc
+        return StoreLockedError(
+            f"the ragops server of this project (PID {server['pid']}, {server['url']}) holds "
+            "the embedded vector store, which admits one process at a time. Go through the "
+            f"server instead: its API (POST {server['url']}/v1/indexes/<index>/sync, "
+            "/search, /promote; see docs/serving.md) or Retriever.connect; or stop it first"
+        )
 
     def embedder(self, index_name: str) -> Embedder:
         """The embedder of an index (shared between indexes with the same model settings)."""

@@ -244,3 +244,13 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
     assert (row["kind"], row["face"], row["query"], row["k"]) == ("search", "server", QUERY, 2)
     assert row["principal"] == f"key:{server.key_ids['read']} (user:reader)"
     assert row["version"] == 1 and len(row["doc_ids"]) == 2
+
+
+def test_a_cli_command_that_needs_the_store_names_the_running_server(server: Server) -> None:
+    from tests.test_cli import cli
+
+    refused = cli("sync", cwd=server.config.parent)
+    assert refused.returncode == 1
+    message = " ".join(refused.stderr.split())
+    assert f"the ragops server of this project (PID {server.process.pid}, {server.url})" in message
+    assert "Go through the server instead" in message
