@@ -249,6 +249,7 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
 def test_a_cli_command_that_needs_the_store_names_the_running_server(server: Server) -> None:
     from tests.test_cli import cli
 
+    (server.config.parent / "docs" / "bees.md").write_text("# Bees\n\nBees make honey.\n")
     refused = cli("sync", cwd=server.config.parent)
     assert refused.returncode == 1
     message = " ".join(refused.stderr.split())

@@ -83,6 +83,7 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        project.store  # noqa: B018  (the server owns the embedded store from the start)
         for index in project.config.indexes:  # warm models: the first search is not slow
             project.embedder(index)
         flusher = asyncio.create_task(_flush_query_log(project))
