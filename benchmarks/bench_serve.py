@@ -159,28 +159,35 @@ def main() -> None:
         load(url, read_key, 4, 2.0)  # warm up
         levels = [load(url, read_key, int(c), args.seconds) for c in args.clients.split(",")]
 
-        # A 1 % change synced through the server while 8 clients search.
-        changed = files[: max(1, math.ceil(len(files) / 100))]
-        for path in changed:
-            target = corpus / path.relative_to(HF_DOCS)
-            target.write_text(target.read_text() + "\n\nEdited for the serve benchmark.\n")
-        during: dict[str, Any] = {}
-        background = threading.Thread(
-            target=lambda: during.update(load(url, read_key, 8, args.seconds))
-        )
+        # A 1 % change synced through the server: idle, then while 8 clients search.
+        step = max(1, math.ceil(len(files) / 100))
         headers = {"Authorization": f"Bearer {write_key}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=600, trust_env=False) as http:
-            background.start()
-            time.sleep(0.5)
+        http = httpx.Client(base_url=url, headers=headers, timeout=600, trust_env=False)
+
+        def sync_change(changed: list[Path], note: str) -> tuple[float, dict[str, Any]]:
+            for path in changed:
+                target = corpus / path.relative_to(HF_DOCS)
+                target.write_text(target.read_text() + f"\n\n{note}\n")
             started = time.perf_counter()
             job = http.post("/v1/indexes/bench/sync").json()
             while (job := http.get(f"/v1/jobs/{job['id']}").json())["state"] in (
                 "queued",
                 "running",
             ):
-                time.sleep(0.05)
-            sync_seconds = time.perf_counter() - started
-            background.join()
+                time.sleep(0.02)
+            return time.perf_counter() - started, job
+
+        idle_seconds, idle_job = sync_change(files[:step], "Edited, idle server.")
+        during: dict[str, Any] = {}
+        background = threading.Thread(
+            target=lambda: during.update(load(url, read_key, 8, args.seconds))
+        )
+        background.start()
+        time.sleep(0.5)
+        changed = files[step : 2 * step]
+        sync_seconds, job = sync_change(changed, "Edited under load.")
+        background.join()
+        http.close()
         idle_8 = next((lv for lv in levels if lv["clients"] == 8), levels[-1])
         result.update(
             {
@@ -192,6 +199,13 @@ def main() -> None:
                 "during_sync": {
                     **during,
                     "p99_ratio_to_idle": round(during["p99_ms"] / idle_8["p99_ms"], 2),
+                },
+                "sync_1pct_through_idle_server": {
+                    "files_changed": step,
+                    "state": idle_job["state"],
+                    "seconds": round(idle_seconds, 2),
+                    "ratio_to_full_build": round(idle_seconds / full_build, 4),
+                    "embedded": (idle_job.get("result") or {}).get("embedded"),
                 },
                 "sync_1pct_through_server": {
                     "files_changed": len(changed),
