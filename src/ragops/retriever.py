@@ -189,17 +189,37 @@ class Retriever:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        started = time.perf_counter()
-        target = self._target()
-        vectors = self._embedder(target.generation).embed_queries(list(queries))
-        embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
-        results = []
-        for query, vector in zip(queries, vectors, strict=True):
-            searched = time.perf_counter()
-            hits = self.search_vector(vector, k=k, filters=filters, _target=target)
-            search_ms = (time.perf_counter() - searched) * 1000
-            results.append(hits)
-            self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
+        from ragops.tracing import tracer
+
+        attributes = {
+            "gen_ai.operation.name": "retrieval",
+            "gen_ai.data_source.id": self.index,
+            "gen_ai.request.top_k": k,
+            "ragops.queries": len(queries),
+        }
+        if self.env is not None:
+            attributes["ragops.index.env"] = self.env
+        with tracer().start_as_current_span(
+            f"retrieval {self.index}", attributes=attributes
+        ) as span:
+            started = time.perf_counter()
+            target = self._target()
+            span.set_attribute("ragops.index.version", target.version)
+            model = str(target.generation.spec.get("embedding", {}).get("model", "unknown"))
+            with tracer().start_as_current_span(
+                f"embeddings {model}",
+                attributes={"gen_ai.operation.name": "embeddings", "gen_ai.request.model": model},
+            ):
+                vectors = self._embedder(target.generation).embed_queries(list(queries))
+            embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
+            results = []
+            for query, vector in zip(queries, vectors, strict=True):
+                searched = time.perf_counter()
+                hits = self.search_vector(vector, k=k, filters=filters, _target=target)
+                search_ms = (time.perf_counter() - searched) * 1000
+                results.append(hits)
+                self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
+            span.set_attribute("ragops.hits", sum(len(hits) for hits in results))
         return results
 
     def _record(

@@ -115,6 +115,17 @@ class QueriesConfig(_Strict):
     )
 
 
+class TracingConfig(_Strict):
+    """OpenTelemetry traces of searches, embeddings and LLM calls (off unless an endpoint is
+    set, or the application installed its own tracer provider)."""
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces",
+    )
+    service_name: str = Field(default="ragops", min_length=1)
+
+
 class DagsterConfig(_Strict):
     """The project's Dagster instance: where the CLI and the API record asset events."""
 
@@ -357,6 +368,7 @@ class ProjectConfig(_Strict):
     catalog: CatalogConfig = CatalogConfig()
     dagster: DagsterConfig = DagsterConfig()
     queries: QueriesConfig = QueriesConfig()
+    tracing: TracingConfig = TracingConfig()
     embedding: EmbeddingConfig = EmbeddingConfig()
     parsing: ParsingConfig = ParsingConfig()
     sources: dict[str, SourceConfig] = Field(min_length=1)

@@ -264,23 +264,44 @@ class LLMClient:
         ``response_format``, …). Raises :class:`LLMError`.
         """
         request = self._request(messages, overrides)
-        started = time.perf_counter()
-        try:
-            response = self.sync_client.chat.completions.create(**request)
-        except Exception as exc:
-            raise self.error(exc) from exc
-        return self._completion(response, time.perf_counter() - started)
+        with self._span() as span:
+            started = time.perf_counter()
+            try:
+                response = self.sync_client.chat.completions.create(**request)
+            except Exception as exc:
+                raise self.error(exc) from exc
+            completion = self._completion(response, time.perf_counter() - started)
+            _annotate(span, completion)
+            return completion
 
     async def achat(self, messages: Messages, **overrides: Any) -> Completion:
         """:meth:`chat` on the running event loop, within the concurrency limit."""
         request = self._request(messages, overrides)
         async with self.slot():
-            started = time.perf_counter()
-            try:
-                response = await self.async_client().chat.completions.create(**request)
-            except Exception as exc:
-                raise self.error(exc) from exc
-            return self._completion(response, time.perf_counter() - started)
+            with self._span() as span:
+                started = time.perf_counter()
+                try:
+                    response = await self.async_client().chat.completions.create(**request)
+                except Exception as exc:
+                    raise self.error(exc) from exc
+                completion = self._completion(response, time.perf_counter() - started)
+                _annotate(span, completion)
+                return completion
+
+    def _span(self) -> Any:
+        """A ``chat {model}`` span (GenAI semantic conventions)."""
+        from ragops.tracing import tracer
+
+        return tracer().start_as_current_span(
+            f"chat {self.config.model}",
+            kind=_client_kind(),
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": self.config.model,
+                "server.address": self.config.base_url,
+            },
+        )
 
     async def achat_many(
         self, batch: Sequence[Messages], **overrides: Any
@@ -362,6 +383,20 @@ class LLMClient:
 class _LoopState:
     client: AsyncOpenAI
     semaphore: asyncio.Semaphore
+
+
+def _client_kind() -> Any:
+    from opentelemetry.trace import SpanKind
+
+    return SpanKind.CLIENT
+
+
+def _annotate(span: Any, completion: Completion) -> None:
+    span.set_attribute("gen_ai.usage.input_tokens", completion.prompt_tokens)
+    span.set_attribute("gen_ai.usage.output_tokens", completion.completion_tokens)
+    span.set_attribute("gen_ai.response.model", completion.model)
+    if completion.finish_reason:
+        span.set_attribute("gen_ai.response.finish_reasons", [completion.finish_reason])
 
 
 def _int(value: Any) -> int:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ragops.discovery import announce_server, forget_server
 from ragops.errors import ConfigError
+from ragops.tracing import configure_tracing, shutdown_tracing
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.config import ProjectConfig
@@ -32,6 +33,7 @@ def serve(
         raise ConfigError(f"--port {port}: use a port between 1 and 65535")
     project = Project.open(config)
     data_dir = project.config.data_path
+    configure_tracing(project.config)
     try:
         app = create_app(project)
         server = uvicorn.Server(
@@ -43,3 +45,4 @@ def serve(
     finally:
         forget_server(data_dir)
         project.close()
+        shutdown_tracing()
