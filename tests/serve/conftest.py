@@ -46,9 +46,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(config: Path, keys: dict[str, str], key_ids: dict[str, str]) -> Iterator[Server]:
+def running_server(
+    config: Path,
+    keys: dict[str, str],
+    key_ids: dict[str, str],
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """``ragops serve`` of the project ``config`` on a free loopback port, ready (models
-    warm), stopped with SIGTERM afterwards."""
+    warm), stopped with SIGTERM afterwards (``env``: extra environment variables)."""
     port = free_port()
     log = config.parent.parent / f"server-{port}.log"
     with log.open("wb") as out:
@@ -56,6 +61,7 @@ def running_server(config: Path, keys: dict[str, str], key_ids: dict[str, str]) 
             [sys.executable, "-m", "ragops.cli", "--config", str(config), "serve",
              "--port", str(port)],
             stdout=out, stderr=subprocess.STDOUT, cwd=config.parent,
+            env={**os.environ, **(env or {})},
         )  # fmt: skip
     running = Server(f"http://127.0.0.1:{port}", config, keys, key_ids, process, log)
     try:

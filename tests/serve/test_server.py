@@ -255,3 +255,40 @@ def test_a_cli_command_that_needs_the_store_names_the_running_server(server: Ser
     message = " ".join(refused.stderr.split())
     assert f"the ragops server of this project (PID {server.process.pid}, {server.url})" in message
     assert "Go through the server instead" in message
+
+
+def test_a_server_killed_during_a_sync_recovers_at_its_next_start(tmp_path: Path) -> None:
+    """SIGKILL after the sync wrote and closed points but before it committed: the next
+    server serves version 1 untouched, and its sync builds version 2 exactly."""
+    from tests.serve.conftest import make_keys, running_server
+    from tests.test_permissions import ALL, make_project
+
+    config = make_project(tmp_path / "perms")
+    with Project.open(config) as project:
+        ragops.sync(project)
+        ragops.promote(project, "docs", 1)
+        keys, key_ids = make_keys(project, {"read": ["user:root"], "write": ["user:root"],
+                                            "admin": ["user:root"]})  # fmt: skip
+    body = {"query": "what do we know?", "k": 20}
+    (config.parent / "handbook" / "expenses.md").write_text("# Expenses\n\nKeep receipts.\n")
+    (config.parent / "records" / "orphan.md").unlink()
+    with running_server(config, keys, key_ids, env={"RAGOPS_KILL_AT": "before_commit"}) as server:
+        with server.client("admin") as admin:
+            before = admin.post("/v1/indexes/docs/search", json=body).json()
+            assert {h["doc_id"] for h in before["hits"]} == ALL
+            assert admin.post("/v1/indexes/docs/sync").status_code == 202
+        assert server.process.wait(timeout=120) == -9, "killed at before_commit"
+
+    with running_server(config, keys, key_ids) as server, server.client("admin") as admin:
+        again = admin.post("/v1/indexes/docs/search", json=body).json()
+        assert again["version"] == 1 and again["hits"] == before["hits"], "v1 is untouched"
+        job = admin.post("/v1/indexes/docs/sync").json()
+        deadline = time.monotonic() + 120
+        while (job := admin.get(f"/v1/jobs/{job['id']}").json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert job["state"] == "succeeded", job
+        assert (job["result"]["version"], job["result"]["created_version"]) == (2, True)
+        v2 = admin.post("/v1/indexes/docs/search", json={**body, "version": 2}).json()
+        assert {h["doc_id"] for h in v2["hits"]} == (ALL - {"orphan.md"}) | {"expenses.md"}
+        assert all(h["version"] == 2 for h in v2["hits"])
