@@ -8,6 +8,7 @@ the app closes the project, see :mod:`ragops.serve.server`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "status_of"]
+
+log = logging.getLogger("ragops.serve")
 
 #: Requests with a larger body are refused (413) before they are read.
 MAX_BODY_BYTES = 1024 * 1024
@@ -112,6 +115,15 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
     @app.exception_handler(RagopsError)
     async def ragops_error(_request: Request, exc: RagopsError) -> JSONResponse:
         return error_response(status_of(exc), exc.__class__.__name__, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_response(
+            500, "InternalError",
+            f"{exc.__class__.__name__} while serving {request.method} {request.url.path}: this "
+            "is a bug in ragops; the server log has the traceback",
+        )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
