@@ -17,6 +17,7 @@ from ragops import Retriever
 from ragops.access import revoke_key
 from ragops.errors import AuthenticationError, IndexNotFoundError
 from ragops.project import Project
+from tests.openai_stub import OpenAIStub, openai_stub  # noqa: F401 (fixture)
 from tests.serve.conftest import Server
 
 QUERY = "How often should I water tomatoes?"
@@ -292,3 +293,49 @@ def test_a_server_killed_during_a_sync_recovers_at_its_next_start(tmp_path: Path
         v2 = admin.post("/v1/indexes/docs/search", json={**body, "version": 2}).json()
         assert {h["doc_id"] for h in v2["hits"]} == (ALL - {"orphan.md"}) | {"expenses.md"}
         assert all(h["version"] == 2 for h in v2["hits"])
+
+
+def test_ask_and_eval_through_the_server(tmp_path: Path, openai_stub: OpenAIStub) -> None:  # noqa: F811
+    from tests.conftest import write_project
+    from tests.serve.conftest import make_keys, running_server
+
+    openai_stub.default = "Six to eight hours of sun a day [1]."
+    config = write_project(tmp_path / "p", public=True)
+    config.write_text(
+        config.read_text() + f"llm: {{base_url: '{openai_stub.base_url}', model: m, "
+        "price_per_1k_input_tokens: 1.0}\n"
+    )
+    with Project.open(config) as project:
+        ragops.sync(project)
+        ragops.promote(project, "docs", 1)
+        keys, key_ids = make_keys(
+            project, {"read": ["user:ann"], "write": ["user:ann"], "admin": ["user:ann"]}
+        )
+    with running_server(config, keys, key_ids) as server:
+        with server.client("read") as reader:
+            answered = reader.post("/v1/indexes/docs/ask", json={"question": QUERY, "k": 2})
+            assert answered.status_code == 200, answered.text
+            answer = answered.json()
+            assert answer["answer"] == "Six to eight hours of sun a day [1]."
+            assert answer["index_version"] == 1 and len(answer["contexts"]) == 2
+            assert answer["usage"]["prompt_tokens"] == 11 and answer["usage"]["cost"] > 0
+            assert reader.post("/v1/indexes/docs/eval", json={}).status_code == 403
+        with server.client("write") as writer:
+            job = writer.post("/v1/indexes/docs/eval", json={"dataset": "questions"}).json()
+            deadline = time.monotonic() + 120
+            while (job := writer.get(f"/v1/jobs/{job['id']}").json())["state"] in (
+                "queued",
+                "running",
+            ):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert job["state"] == "succeeded", job
+            [run] = job["result"]["evals"]
+            assert (run["dataset"], run["version"]) == ("questions", 1)
+            assert run["metrics"]["recall@5"] == 1.0
+            unknown = writer.post("/v1/indexes/docs/eval", json={"dataset": "nope"})
+            assert unknown.status_code == 400
+            assert "unknown eval set 'nope'" in unknown.json()["error"]["message"]
+            missing = writer.post("/v1/indexes/docs/eval", json={"version": 7})
+            assert missing.status_code == 404, missing.text
+    assert QUERY in openai_stub.requests[0].prompt

@@ -16,7 +16,15 @@ from ragops.config.models import did_you_mean
 from ragops.errors import IndexNotFoundError
 from ragops.project import Project
 from ragops.serve.auth import caller
-from ragops.serve.schemas import JobOut, PromoteIn, RollbackIn, SearchIn, SearchOut
+from ragops.serve.schemas import (
+    AskIn,
+    EvalIn,
+    JobOut,
+    PromoteIn,
+    RollbackIn,
+    SearchIn,
+    SearchOut,
+)
 
 __all__ = ["health_router", "v1_router"]
 
@@ -157,7 +165,45 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
     )
 
 
+@v1_router.post("/indexes/{index}/ask", summary="Retrieve, render the prompt, ask the LLM")
+def ask(index: str, body: AskIn, request: Request, key: Reader) -> dict[str, Any]:
+    from ragops.llm.answers import ask as ask_llm
+    from ragops.llm.prompts import index_prompt
+
+    project = _project(request)
+    _index(project, index)
+    answer = ask_llm(
+        project, index, body.question, env=body.env, version=body.version, k=body.k,
+        filters=body.filters, prompt=index_prompt(project, index, body.prompt),
+        principals=_reading_as(key), face="server", asked_by=_actor(key),
+    )  # fmt: skip
+    return answer.to_dict()
+
+
 # -- changing --------------------------------------------------------------------------------
+
+
+@v1_router.post(
+    "/indexes/{index}/eval", status_code=202, summary="Start an eval; follow it at /v1/jobs/{id}"
+)
+def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOut:
+    from ragops.evals.evaluate import evaluate_index
+    from ragops.evals.results import check_eval_set, version_of
+
+    project = _project(request)
+    _index(project, index)
+    if body.dataset is not None:  # a bad request fails before any work is queued
+        check_eval_set(project, index, body.dataset)
+    if body.version is not None:
+        version_of(project, index, body.version)
+
+    def work() -> dict[str, Any]:
+        with acting_as(_actor(key)):
+            runs = evaluate_index(project, index, version=body.version, dataset=body.dataset)
+        return {"evals": [run.to_dict() for run in runs]}
+
+    job = request.app.state.jobs.submit("eval", index, key.key_id, work)
+    return JobOut(**job.to_dict())
 
 
 @v1_router.post("/indexes/{index}/promote", summary="Point an environment at a version")

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AskIn",
     "ErrorBody",
+    "EvalIn",
     "HitOut",
     "JobOut",
     "PromoteIn",
@@ -55,6 +57,22 @@ class SearchOut(BaseModel):
     took_ms: float
 
 
+class AskIn(_Strict):
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=5, ge=1, le=MAX_K, description="Chunks given to the LLM")
+    filters: dict[str, Any] | None = None
+    env: str = "production"
+    version: int | None = Field(default=None, ge=1)
+    prompt: str | None = Field(
+        default=None, description="Prompt version: alias, v<N> or hash (default: production)"
+    )
+
+
+class EvalIn(_Strict):
+    version: int | None = Field(default=None, ge=1, description="Default: the newest version")
+    dataset: str | None = Field(default=None, description="One eval set (default: all)")
+
+
 class PromoteIn(_Strict):
     version: int = Field(ge=1)
     env: str = "production"
@@ -71,7 +89,7 @@ class RollbackIn(_Strict):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["sync", "run"]
+    kind: Literal["sync", "run", "eval"]
     index: str | None
     state: Literal["queued", "running", "succeeded", "failed"]
     submitted_by: str
