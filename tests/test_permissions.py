@@ -92,6 +92,10 @@ def test_each_principal_sees_exactly_what_the_acls_allow(tmp_path: Path) -> None
             )
         only_hr = Retriever(project, "docs").search("x", k=20, filters={"acl": "group:hr"})
         assert {h.doc_id for h in only_hr} == {"salaries.md"}, "acl filters address the field"
+        with pytest.raises(ValueError, match=r"no chunk of docs version 1 has the field 'colr'"):
+            Retriever(project, "docs").search("x", filters={"colr": "red"})
+        by_name = Retriever(project, "docs").search("x", k=20, filters={"filename": "orphan.md"})
+        assert {h.doc_id for h in by_name} == {"orphan.md"}, "a metadata key every chunk has"
         with pytest.raises(ValueError, match="principal 'alice' is not valid"):
             Retriever(project, "docs", principals=["alice"])
 

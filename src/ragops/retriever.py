@@ -42,6 +42,8 @@ TOP_LEVEL_FIELDS = frozenset({"doc_id", "chunk_id", "source", "acl"})
 class _Target:
     version: int
     generation: Generation
+    #: Metadata keys the version's chunks have (None: not recorded by an older release).
+    metadata_keys: frozenset[str] | None = None
 
 
 class Retriever:
@@ -132,7 +134,12 @@ class Retriever:
                     f"(or `ragops run`)"
                 )
             info = catalog.versions.get(self.index, pointer.version)
-        return _Target(info.number, catalog.generations.get(info.generation_id))
+        keys = info.stats.get("metadata_keys")
+        return _Target(
+            info.number,
+            catalog.generations.get(info.generation_id),
+            frozenset(keys) if isinstance(keys, list) else None,
+        )
 
     @property
     def version(self) -> int:
@@ -266,6 +273,7 @@ class Retriever:
     ) -> list[Hit]:
         """Search with a query vector you embedded yourself."""
         target = _target or self._target()
+        self._check_filter_keys(filters, target)
         payload_filters = _payload_filters(filters) or {}
         if self.principals is not None:
             if "acl" in payload_filters:
@@ -293,6 +301,21 @@ class Retriever:
             )
             for p in points
         ]
+
+    def _check_filter_keys(self, filters: Mapping[str, Any] | None, target: _Target) -> None:
+        """ValueError for a filter on a metadata key no chunk of the version has (it could
+        only ever match nothing: most likely a typo)."""
+        if not filters or target.metadata_keys is None:
+            return
+        for key in filters:
+            name = key.removeprefix("metadata.")
+            if key in TOP_LEVEL_FIELDS or name in target.metadata_keys:
+                continue
+            known = ", ".join(sorted(target.metadata_keys)) or "none"
+            raise ValueError(
+                f"no chunk of {self.index} version {target.version} has the field {key!r}: "
+                f"filter on doc_id, chunk_id, source, acl or a metadata key ({known})"
+            )
 
     def embed_queries(self, queries: Sequence[str]) -> Any:
         """Query vectors from the model of the version a search would read now."""

@@ -103,6 +103,8 @@ def test_bad_requests_get_a_4xx_saying_why_and_the_server_keeps_serving(server: 
             (client.post("/v1/indexes/docs/search", json={"query": "x" * 2_000_000}), 413,
              "over the limit of 1048576 bytes"),
             (client.get("/v1/jobs/nope"), 404, "no job 'nope'"),
+            (_search(client, filters={"colour": "red"}), 400,
+             "no chunk of docs version 1 has the field 'colour'"),
         ]  # fmt: skip
         for response, status, message in cases:
             assert response.status_code == status, (status, response.text[:300])

@@ -116,6 +116,10 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
     async def ragops_error(_request: Request, exc: RagopsError) -> JSONResponse:
         return error_response(status_of(exc), exc.__class__.__name__, str(exc))
 
+    @app.exception_handler(ValueError)
+    async def invalid_value(_request: Request, exc: ValueError) -> JSONResponse:
+        return error_response(400, "InvalidRequest", str(exc))
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)

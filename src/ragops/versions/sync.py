@@ -128,6 +128,8 @@ class _Opened:
     head_chunks: int
     recovered: int
     known: dict[tuple[str, str], DocumentState]
+    #: Metadata keys of the head version's chunks (None: not recorded, an older release).
+    head_metadata_keys: list[str] | None = None
 
 
 class _Sync:
@@ -171,6 +173,7 @@ class _Sync:
             head.chunks if head else 0,
             recovered,
             self.catalog.documents.states(generation.id),
+            head.stats.get("metadata_keys") if head else [],
         )
 
     def _plan(self, opened: _Opened) -> Plan:
@@ -228,7 +231,9 @@ class _Sync:
         )
         doc_states: list[DocumentState] = []
         self.progress.start("parse", len(plan.candidates))
+        metadata_keys: set[str] = set()
         for outcome in outcomes:
+            metadata_keys.update(key for chunk in outcome.chunks for key in chunk.metadata)
             if self.preparer.is_behind() and len(writer.pending) >= MIN_EMBED_BATCH:
                 writer.flush_embeddings()  # keep the model busy while parsing catches up
             previous = known.get(outcome.listed.key)
@@ -252,6 +257,8 @@ class _Sync:
                 "points_closed": result.points_closed,
                 "seconds": round(time.perf_counter() - started, 3),
             }
+            if opened.head_metadata_keys is not None:  # every key a chunk may be filtered on
+                stats["metadata_keys"] = sorted({*opened.head_metadata_keys, *metadata_keys})
             versioned = [_with_version(s, next_number) for s in doc_states]
             writer.delta.commit()
             checkpoint("before_commit")
