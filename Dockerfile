@@ -34,5 +34,5 @@ COPY evals ./evals
 COPY prompts ./prompts
 COPY deploy ./deploy
 
-EXPOSE 3000
+EXPOSE 3000 8080
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/app/workspace.yaml"]

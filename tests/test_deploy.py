@@ -29,6 +29,16 @@ def test_compose_runs_qdrant_postgres_and_dagster_webserver_and_daemon() -> None
     assert services["dagster-daemon"]["command"][:2] == ["dagster-daemon", "run"]
 
 
+def test_compose_runs_two_stateless_ragops_serve_replicas() -> None:
+    services = _compose()["services"]
+    replicas = [s for s in services.values() if s.get("command", [])[:2] == ["ragops", "serve"]]
+    assert len(replicas) == 2
+    assert {r["ports"][0].split(":")[0] for r in replicas} == {"8081", "8082"}
+    for replica in replicas:
+        assert replica["command"][2:] == ["--host", "0.0.0.0", "--port", "8080"]
+        assert replica["environment"]["RAGOPS_CONFIG"] == "/app/deploy/ragops.compose.yaml"
+
+
 def test_compose_project_config_points_at_the_services_and_is_valid() -> None:
     environment = _compose()["x-ragops"]["environment"]
     config_path = REPO / environment["RAGOPS_CONFIG"].removeprefix("/app/")
