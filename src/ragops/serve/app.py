@@ -78,8 +78,12 @@ async def _flush_query_log(project: Project) -> None:
             await asyncio.to_thread(log.flush)
 
 
-def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """The HTTP application serving ``project`` (open, and kept open by the caller)."""
+def create_app(
+    project: Project, *, max_body_bytes: int = MAX_BODY_BYTES, local_token: str | None = None
+) -> FastAPI:
+    """The HTTP application serving ``project`` (open, and kept open by the caller).
+    ``local_token``: a secret that acts as an admin key (the CLI of the same project reads it
+    from ``<data_dir>/server.token``)."""
     metrics = Metrics()
     templates: list[tuple[re.Pattern[str], str]] = []
     jobs = JobRunner(on_finish=lambda job: metrics.jobs.labels(job.kind, job.state).inc())
@@ -108,13 +112,20 @@ def create_app(project: Project, *, max_body_bytes: int = MAX_BODY_BYTES) -> Fas
         lifespan=lifespan,
     )
     app.state.project = project
+    app.state.local_token = local_token
     app.state.jobs = jobs
     app.state.metrics = metrics
     app.state.ready = False
 
     @app.exception_handler(RagopsError)
     async def ragops_error(_request: Request, exc: RagopsError) -> JSONResponse:
-        return error_response(status_of(exc), exc.__class__.__name__, str(exc))
+        response = error_response(status_of(exc), exc.__class__.__name__, str(exc))
+        gates = getattr(exc, "gates", None)
+        if gates:  # a refused promotion: every gate's evidence, as `ragops promote --json`
+            body = {"error": {"type": exc.__class__.__name__, "message": str(exc),
+                              "gates": [g.to_dict() for g in gates]}}  # fmt: skip
+            response = JSONResponse(body, status_code=status_of(exc))
+        return response
 
     @app.exception_handler(ValueError)
     async def invalid_value(_request: Request, exc: ValueError) -> JSONResponse:

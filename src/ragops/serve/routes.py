@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ragops.access import require_scope
 from ragops.catalog import INDEX, ApiKeyRecord, acting_as
 from ragops.config.models import did_you_mean
 from ragops.errors import IndexNotFoundError
 from ragops.project import Project
-from ragops.serve.auth import caller
+from ragops.serve.auth import LOCAL_KEY_ID, caller
 from ragops.serve.schemas import (
     AskIn,
     EvalIn,
@@ -149,8 +150,12 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
     project = _project(request)
     _index(project, index)
     started = time.perf_counter()
+    principals = _reading_as(key)
+    if body.principals is not None:
+        require_scope(key, "admin", "searching on behalf of principals")
+        principals = tuple(body.principals)
     retriever = Retriever(
-        project, index, env=body.env, version=body.version, principals=_reading_as(key),
+        project, index, env=body.env, version=body.version, principals=principals,
         face="server", asked_by=_actor(key),
     )  # fmt: skip
     hits = retriever.search(body.query, k=body.k, filters=body.filters)
@@ -284,5 +289,8 @@ def _reading_as(key: ApiKeyRecord) -> tuple[str, ...] | None:
 
 
 def _actor(key: ApiKeyRecord) -> str:
-    """Who acts, in history and the audit log: the key, and whom it acts for."""
+    """Who acts, in history and the audit log: the key, and whom it acts for (the local
+    token: the user of the CLI that sent it)."""
+    if key.key_id == LOCAL_KEY_ID:
+        return key.created_by
     return f"key:{key.key_id} ({key.principals[0]})"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ragops.access.principals import principal_problem
 
 __all__ = [
     "AskIn",
@@ -37,6 +39,20 @@ class SearchIn(_Strict):
     )
     env: str = Field(default="production", description="Environment to read")
     version: int | None = Field(default=None, ge=1, description="Read this exact version")
+    principals: list[str] | None = Field(
+        default=None,
+        description="Search on behalf of these principals (admin keys only); default: the "
+        "key's own",
+    )
+
+    @field_validator("principals")
+    @classmethod
+    def _principals(cls, value: list[str] | None) -> list[str] | None:
+        for principal in value or []:
+            problem = principal_problem(principal)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 class HitOut(BaseModel):

@@ -35,12 +35,12 @@ def serve(
     data_dir = project.config.data_path
     configure_tracing(project.config)
     try:
-        app = create_app(project)
+        shown = f"[{host}]" if ":" in host else host
+        token = announce_server(data_dir, f"http://{shown}:{port}")
+        app = create_app(project, local_token=token)
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
         )
-        shown = f"[{host}]" if ":" in host else host
-        announce_server(data_dir, f"http://{shown}:{port}")
         server.run()
     finally:
         forget_server(data_dir)
