@@ -249,15 +249,42 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
     assert row["version"] == 1 and len(row["doc_ids"]) == 2
 
 
-def test_a_cli_command_that_needs_the_store_names_the_running_server(server: Server) -> None:
-    from tests.test_cli import cli
+def test_the_cli_goes_through_the_running_server(server: Server) -> None:
+    """While the server owns the store, the project's CLI searches, syncs, promotes and rolls
+    back through it (with its local token); a command that needs the store itself, or a user
+    who cannot read the token, is told which server holds it."""
+    from ragops.queries import read_queries
+    from tests.test_cli import as_json, cli
 
-    (server.config.parent / "docs" / "bees.md").write_text("# Bees\n\nBees make honey.\n")
-    refused = cli("sync", cwd=server.config.parent)
-    assert refused.returncode == 1
-    message = " ".join(refused.stderr.split())
+    cwd = server.config.parent
+    found = as_json(cli("search", "docs", QUERY, "-k", "2", "--json", cwd=cwd))
+    assert found["version"] == 1 and found["hits"][0]["doc_id"] == "gardening.md"
+    (cwd / "docs" / "bees.md").write_text("# Bees\n\nBees make honey from nectar.\n")
+    [synced] = as_json(cli("sync", "--json", cwd=cwd))["indexes"]
+    assert (synced["version"], synced["embedded"]) == (2, 1)
+    promoted = as_json(cli("promote", "docs", "2", "--json", cwd=cwd))
+    assert (promoted["action"], promoted["to_version"]) == ("promote", 2)
+    rolled = cli("rollback", "docs", "--reason", "bees later", cwd=cwd)
+    assert rolled.returncode == 0 and "rolled back from version 2 to 1" in rolled.stdout
+    assert "held by pytest" in rolled.stdout
+    with server.client("read") as reader:
+        history = reader.get("/v1/indexes/docs/history").json()["history"]
+    assert [(m["action"], m["actor"]) for m in history][-3:] == [
+        ("promote", "pytest"), ("rollback", "pytest"), ("hold", "pytest"),
+    ]  # fmt: skip
+    deadline = time.monotonic() + 10
+    while len(rows := read_queries(cwd / ".ragops" / "queries")) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert (rows[0]["face"], rows[0]["principal"]) == ("server", "pytest")
+
+    needs_store = cli("gc", "docs", cwd=cwd)  # retention is not an endpoint (yet)
+    assert needs_store.returncode == 1
+    message = " ".join(needs_store.stderr.split())
     assert f"the ragops server of this project (PID {server.process.pid}, {server.url})" in message
-    assert "Go through the server instead" in message
+    (cwd / ".ragops" / "server.token").unlink()  # as another user, who cannot read it
+    refused = cli("sync", cwd=cwd)
+    assert refused.returncode == 1 and "Go through the server instead" in refused.stderr
 
 
 def test_a_server_killed_during_a_sync_recovers_at_its_next_start(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from ragops.cli.app import (
     parse_filters,
     parse_principals,
     project_session,
+    state,
     stdout_to_stderr,
 )
 from ragops.cli.console import emit_json, err, errors, out, print_table, ragops_command
@@ -62,13 +63,22 @@ def sync(
     as_json: JsonOption = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another sync to finish")] = False,
 ) -> None:
-    """Pull the sources and build a new version of each index that changed."""
+    """Pull the sources and build a new version of each index that changed (through the
+    project's `ragops serve` when one runs)."""
     from ragops import pipeline
+    from ragops.cli.server_client import project_server
 
     with errors(as_json), stdout_to_stderr(as_json):
-        results = _while_locked(
-            wait, not as_json, lambda project, bars: pipeline.sync(project, index, bars)
-        )
+        server = project_server()
+        if server is not None:
+            from ragops.config import load_config
+
+            names = [index] if index else list(load_config(state.config).indexes)
+            results = [server.sync(name) for name in names]
+        else:
+            results = _while_locked(
+                wait, not as_json, lambda project, bars: pipeline.sync(project, index, bars)
+            )
     if as_json:
         emit_json({"indexes": [_sync_json(r) for r in results]})
         return
@@ -238,18 +248,30 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
+    from ragops.cli.server_client import project_server
+    from ragops.hits import Hit
     from ragops.retriever import Retriever
 
     filters = parse_filters(filter_)
     principals = parse_principals(as_)
-    with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
-        retriever = Retriever(
-            project, index, env=env, version=version, principals=principals, face="cli"
-        )
-        started = time.perf_counter()
-        hits = retriever.search(query, k=k, filters=filters)
-        seconds = time.perf_counter() - started
-        served = hits[0].version if hits else retriever.version
+    with errors(as_json), stdout_to_stderr(as_json):
+        server = project_server()
+        if server is not None:  # it owns the store: ask it
+            body: dict[str, Any] = {"query": query, "k": k, "env": env, "filters": filters}
+            body |= {"version": version} if version is not None else {}
+            body |= {"principals": principals} if principals is not None else {}
+            answer = server.search(index, body)
+            hits = [Hit(**hit) for hit in answer["hits"]]
+            served, seconds = answer["version"], answer["took_ms"] / 1000
+        else:
+            with project_session() as project:
+                retriever = Retriever(
+                    project, index, env=env, version=version, principals=principals, face="cli"
+                )
+                started = time.perf_counter()
+                hits = retriever.search(query, k=k, filters=filters)
+                seconds = time.perf_counter() - started
+                served = hits[0].version if hits else retriever.version
     if as_json:
         emit_json(
             {

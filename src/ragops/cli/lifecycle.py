@@ -92,16 +92,24 @@ def promote(
 
     Exits with status 3 when a gate refuses (1 on other errors).
     """
+    from ragops.cli.server_client import project_server
     from ragops.environments import promote as promote_version
     from ragops.errors import PromotionError
 
     with errors(as_json):
         try:
-            with project_session() as project:
-                promotion = promote_version(
-                    project, index, version, env, prompt=prompt, force=force, reason=reason,
-                    wait=wait,
-                )  # fmt: skip
+            server = project_server()
+            if server is not None:  # it owns the store (and the alias): ask it
+                promotion = server.promotion(index, "promote", {
+                    "version": version, "env": env, "prompt": prompt, "force": force,
+                    "reason": reason,
+                })  # fmt: skip
+            else:
+                with project_session() as project:
+                    promotion = promote_version(
+                        project, index, version, env, prompt=prompt, force=force,
+                        reason=reason, wait=wait,
+                    )  # fmt: skip
         except PromotionError as exc:
             _refused(exc, as_json)
     if as_json:
@@ -159,10 +167,17 @@ def rollback(
     The environment is then held: `ragops run` and Dagster build and evaluate new versions but
     do not promote them into it until `ragops release` (or a manual `ragops promote`).
     """
+    from ragops.cli.server_client import project_server
     from ragops.environments import rollback as rollback_env
 
-    with errors(as_json), project_session() as project:
-        promotion = rollback_env(project, index, env, reason=reason, wait=wait, hold=hold)
+    with errors(as_json):
+        server = project_server()
+        if server is not None:  # it owns the store (and the alias): ask it
+            body = {"env": env, "reason": reason, "hold": hold}
+            promotion = server.promotion(index, "rollback", body)
+        else:
+            with project_session() as project:
+                promotion = rollback_env(project, index, env, reason=reason, wait=wait, hold=hold)
     if as_json:
         emit_json(promotion.to_dict())
         return

@@ -1,0 +1,133 @@
+"""The project's running server, for the CLI: while ``ragops serve`` runs for a project, it
+owns the embedded store, so ``ragops search``, ``sync``, ``promote`` and ``rollback`` go
+through it (with its local token, ``<data_dir>/server.token``) instead of opening the store.
+With no server they run in this process, as always.
+
+The answers are the library's own objects rebuilt from the server's JSON, so the commands
+print the same either way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ragops import errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from ragops.environments.promotion import Promotion
+    from ragops.versions.sync import SyncResult
+
+__all__ = ["ProjectServer", "project_server"]
+
+#: Seconds a job (a sync) may take before the CLI stops following it.
+JOB_TIMEOUT_SECONDS = 6 * 3600
+
+
+def project_server() -> ProjectServer | None:
+    """The server of the CLI's project when one runs and this user may use its local token."""
+    from ragops.catalog import current_actor
+    from ragops.cli.app import state
+    from ragops.config import load_config
+    from ragops.discovery import local_token, running_server
+
+    config = load_config(state.config)
+    info = running_server(config.data_path)
+    token = local_token(config.data_path) if info is not None else None
+    if info is None or token is None:
+        return None
+    return ProjectServer(str(info["url"]), token, current_actor())
+
+
+@dataclass
+class ProjectServer:
+    url: str
+    token: str
+    actor: str
+
+    def client(self, timeout: float = 600.0) -> httpx.Client:
+        import httpx
+
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token}", "X-Ragops-Actor": self.actor},
+            timeout=timeout,
+            trust_env=False,
+        )
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One request; the server's error as the ragops exception it names."""
+        import httpx
+
+        try:
+            with self.client() as http:
+                response = http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise errors.StoreError(
+                f"the ragops server of this project at {self.url} did not answer "
+                f"({exc.__class__.__name__}: {exc}); is it still running?"
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_of(response.json().get("error") or {}, response.status_code)
+        return response.json()
+
+    def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("POST", f"/v1/indexes/{index}/search", body)
+        return result
+
+    def sync(self, index: str) -> SyncResult:
+        """Start a sync job and follow it to its end."""
+        from ragops.versions.sync import DocumentCounts, SyncResult
+
+        job = self.call("POST", f"/v1/indexes/{index}/sync")
+        deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
+        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = self.call("GET", f"/v1/jobs/{job['id']}")
+        if job["state"] != "succeeded":
+            raise _error_of(job.get("error") or {"message": f"sync job {job['id']} {job['state']}"})
+        data = dict(job["result"])
+        data["documents"] = DocumentCounts(**data["documents"])
+        return SyncResult(**data)
+
+    def promotion(self, index: str, action: str, body: dict[str, Any]) -> Promotion:
+        return _promotion(self.call("POST", f"/v1/indexes/{index}/{action}", body))
+
+
+def _promotion(data: dict[str, Any]) -> Promotion:
+    from ragops.catalog import Hold
+    from ragops.environments.gates import GateResult
+    from ragops.environments.promotion import Promotion
+
+    hold = data.get("hold")
+    return Promotion(
+        index=data["index"],
+        env=data["environment"],
+        action=data["action"],
+        from_version=data["from_version"],
+        to_version=data["to_version"],
+        forced=data["forced"],
+        prompt=data["prompt"],
+        gates=[GateResult(**g) for g in data["gates"]],
+        reason=data["reason"],
+        hold=Hold(hold["by"], datetime.fromisoformat(hold["at"]), hold["reason"]) if hold else None,
+    )
+
+
+def _error_of(error: dict[str, Any], status: int | None = None) -> errors.RagopsError:
+    kind = str(error.get("type", "RagopsError"))
+    message = str(error.get("message", f"HTTP {status}"))
+    cls = getattr(errors, kind, None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.RagopsError)):
+        return errors.RagopsError(f"{kind}: {message}")
+    if cls is errors.PromotionError:
+        from ragops.environments.gates import GateResult
+
+        return errors.PromotionError(
+            message, gates=[GateResult(**g) for g in error.get("gates") or []]
+        )
+    return cls(message)
