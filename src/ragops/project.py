@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.queries import QueryLog
     from ragops.store import VectorStore
     from ragops.vectors import Embedder, EmbeddingCache
+    from ragops.vectors.batching import QueryBatcher
     from ragops.versions.chunk_store import ChunkStore
     from ragops.versions.spec import IndexSpec
 
@@ -53,6 +54,9 @@ class Project:
         self._embedders: dict[str, Embedder] = {}
         self._embedding_caches: dict[str, EmbeddingCache] = {}
         self._query_log: QueryLog | None = None
+        self._batchers: dict[int, QueryBatcher] = {}
+        #: Embed the queries of concurrent searches in shared batches (``ragops serve``).
+        self.batch_queries = False
         self._lock = threading.RLock()
 
     @classmethod
@@ -293,8 +297,21 @@ class Project:
                 )
             return self._query_log
 
+    def query_batcher(self, embedder: Embedder) -> QueryBatcher:
+        """The batcher of ``embedder``'s queries (one per model, started on first use)."""
+        with self._lock:
+            batcher = self._batchers.get(id(embedder))
+            if batcher is None:
+                from ragops.vectors.batching import QueryBatcher
+
+                batcher = self._batchers[id(embedder)] = QueryBatcher(embedder)
+            return batcher
+
     def close(self) -> None:
         with self._lock:
+            for batcher in self._batchers.values():
+                batcher.close()
+            self._batchers.clear()
             if self._query_log is not None:
                 self._query_log.flush()
             self.events.close()

@@ -217,7 +217,11 @@ class Retriever:
                 f"embeddings {model}",
                 attributes={"gen_ai.operation.name": "embeddings", "gen_ai.request.model": model},
             ):
-                vectors = self._embedder(target.generation).embed_queries(list(queries))
+                embedder = self._embedder(target.generation)
+                if self.project.batch_queries:
+                    vectors = self.project.query_batcher(embedder).embed(list(queries))
+                else:
+                    vectors = embedder.embed_queries(list(queries))
             embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
             results = []
             for query, vector in zip(queries, vectors, strict=True):

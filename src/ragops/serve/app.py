@@ -91,6 +91,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         project.store  # noqa: B018  (the server owns the embedded store from the start)
+        project.batch_queries = True  # concurrent searches share model calls
         for index in project.config.indexes:  # warm models: the first search is not slow
             project.embedder(index)
         flusher = asyncio.create_task(_flush_query_log(project))
