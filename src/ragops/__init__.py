@@ -51,7 +51,7 @@ from ragops.project import Project
 from ragops.retriever import Retriever
 from ragops.sources import SourceDocument, connector
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "AccessError",
