@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import httpx
     from llama_index.core.retrievers import BaseRetriever
 
-__all__ = ["RemoteRetriever"]
+__all__ = ["RemoteRetriever", "error_from_body"]
 
 
 class RemoteRetriever:
@@ -104,14 +104,24 @@ class RemoteRetriever:
 
 
 def _error_of(response: httpx.Response) -> errors.RagopsError:
-    """The server's ``{"error": {"type", "message"}}`` as the ragops exception it names."""
     try:
         error = response.json()["error"]
-        kind, message = str(error["type"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
-        kind, message = "RagopsError", f"HTTP {response.status_code}: {response.text[:300]}"
+        error = {"message": f"HTTP {response.status_code}: {response.text[:300]}"}
+    return error_from_body(error)
+
+
+def error_from_body(error: Mapping[str, Any]) -> errors.RagopsError:
+    """A server's ``{"type", "message"[, "gates"]}`` error as the ragops exception it names
+    (a refused promotion keeps every gate's evidence)."""
+    kind = str(error.get("type", "RagopsError"))
+    message = str(error.get("message", "the server answered with an error"))
     cls = getattr(errors, kind, None)
     if not (isinstance(cls, type) and issubclass(cls, errors.RagopsError)):
-        cls = errors.RagopsError
-        message = f"{kind}: {message}"
+        return errors.RagopsError(f"{kind}: {message}")
+    if cls is errors.PromotionError:
+        from ragops.environments.gates import GateResult
+
+        gates = [GateResult(**gate) for gate in error.get("gates") or []]
+        return errors.PromotionError(message, gates=gates)
     return cls(message)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragops.access.principals import principal_problem, readable_by
+from ragops.access.principals import check_principals, readable_by
 from ragops.catalog import INDEX
 from ragops.config import EmbeddingConfig, ProjectConfig
 from ragops.errors import IndexNotFoundError, RagopsError
@@ -356,10 +356,7 @@ def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | N
         return None
     if isinstance(principals, str):
         raise ValueError(f"principals must be a list such as [{principals!r}], not a string")
-    for principal in principals:
-        problem = principal_problem(principal)
-        if problem is not None:
-            raise ValueError(problem)
+    check_principals(principals)
     return tuple(principals)
 
 

@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["PRINCIPAL_PATTERN", "PUBLIC", "effective_acl", "principal_problem", "readable_by"]
+__all__ = [
+    "PRINCIPAL_PATTERN",
+    "PUBLIC",
+    "check_principals",
+    "effective_acl",
+    "principal_problem",
+    "readable_by",
+]
 
 #: A principal: ``<kind>:<name>``, e.g. ``user:alice``, ``group:eng``.
 PRINCIPAL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[^\s:][^\s]{0,199}$")
@@ -29,6 +36,16 @@ def principal_problem(principal: str) -> str | None:
         f"principal {principal!r} is not valid: write <kind>:<name>, such as user:alice or "
         "group:eng (no spaces)"
     )
+
+
+def check_principals(values: Sequence[str] | None) -> Sequence[str] | None:
+    """``values`` unchanged when every principal is well formed; else ValueError naming the
+    first bad one and the fix (for pydantic validators and function arguments)."""
+    for principal in values or ():
+        problem = principal_problem(principal)
+        if problem is not None:
+            raise ValueError(problem)
+    return values
 
 
 def effective_acl(

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ragops import errors
+from ragops.remote import error_from_body
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -72,7 +73,9 @@ class ProjectServer:
                 f"({exc.__class__.__name__}: {exc}); is it still running?"
             ) from exc
         if response.status_code >= 400:
-            raise _error_of(response.json().get("error") or {}, response.status_code)
+            raise error_from_body(
+                response.json().get("error") or {"message": f"HTTP {response.status_code}"}
+            )
         return response.json()
 
     def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +92,9 @@ class ProjectServer:
             time.sleep(0.2)
             job = self.call("GET", f"/v1/jobs/{job['id']}")
         if job["state"] != "succeeded":
-            raise _error_of(job.get("error") or {"message": f"sync job {job['id']} {job['state']}"})
+            raise error_from_body(
+                job.get("error") or {"message": f"job {job['id']} {job['state']}"}
+            )
         data = dict(job["result"])
         data["documents"] = DocumentCounts(**data["documents"])
         return SyncResult(**data)
@@ -116,18 +121,3 @@ def _promotion(data: dict[str, Any]) -> Promotion:
         reason=data["reason"],
         hold=Hold(hold["by"], datetime.fromisoformat(hold["at"]), hold["reason"]) if hold else None,
     )
-
-
-def _error_of(error: dict[str, Any], status: int | None = None) -> errors.RagopsError:
-    kind = str(error.get("type", "RagopsError"))
-    message = str(error.get("message", f"HTTP {status}"))
-    cls = getattr(errors, kind, None)
-    if not (isinstance(cls, type) and issubclass(cls, errors.RagopsError)):
-        return errors.RagopsError(f"{kind}: {message}")
-    if cls is errors.PromotionError:
-        from ragops.environments.gates import GateResult
-
-        return errors.PromotionError(
-            message, gates=[GateResult(**g) for g in error.get("gates") or []]
-        )
-    return cls(message)

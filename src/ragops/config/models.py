@@ -216,12 +216,9 @@ class EvalSetConfig(_Strict):
     @field_validator("principals")
     @classmethod
     def _principals(cls, value: list[str] | None) -> list[str] | None:
-        from ragops.access.principals import principal_problem
+        from ragops.access.principals import check_principals
 
-        for principal in value or []:
-            problem = principal_problem(principal)
-            if problem is not None:
-                raise ValueError(problem)
+        check_principals(value)
         return value
 
 
@@ -285,12 +282,9 @@ class SourceConfig(BaseModel):
     @field_validator("acl")
     @classmethod
     def _principals(cls, value: list[str]) -> list[str]:
-        from ragops.access.principals import principal_problem
+        from ragops.access.principals import check_principals
 
-        for principal in value:
-            problem = principal_problem(principal)
-            if problem is not None:
-                raise ValueError(problem)
+        check_principals(value)
         return value
 
     @property

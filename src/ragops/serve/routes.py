@@ -4,6 +4,7 @@ logic of its own (the CLI calls the same steps)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -202,13 +203,11 @@ def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOu
     if body.version is not None:
         version_of(project, index, body.version)
 
-    def work() -> dict[str, Any]:
-        with acting_as(_actor(key)):
-            runs = evaluate_index(project, index, version=body.version, dataset=body.dataset)
+    def work(project: Project) -> dict[str, Any]:
+        runs = evaluate_index(project, index, version=body.version, dataset=body.dataset)
         return {"evals": [run.to_dict() for run in runs]}
 
-    job = request.app.state.jobs.submit("eval", index, key.key_id, work)
-    return JobOut(**job.to_dict())
+    return _submit(request, "eval", index, key, work)
 
 
 @v1_router.post("/indexes/{index}/promote", summary="Point an environment at a version")
@@ -244,16 +243,11 @@ def rollback(index: str, body: RollbackIn, request: Request, key: Writer) -> dic
 def start_sync(index: str, request: Request, key: Writer) -> JobOut:
     from ragops import pipeline
 
-    project = _project(request)
-    _index(project, index)
-
-    def work() -> dict[str, Any]:
-        with acting_as(_actor(key)):
-            built = pipeline.build(project, index)
+    def work(project: Project) -> dict[str, Any]:
+        built = pipeline.build(project, index)
         return built.sync.to_dict() if built.sync is not None else {"version": built.version}
 
-    job = request.app.state.jobs.submit("sync", index, key.key_id, work)
-    return JobOut(**job.to_dict())
+    return _submit(request, "sync", index, key, work)
 
 
 @v1_router.post(
@@ -262,15 +256,27 @@ def start_sync(index: str, request: Request, key: Writer) -> JobOut:
 def start_run(index: str, request: Request, key: Writer) -> JobOut:
     from ragops import pipeline
 
+    return _submit(
+        request, "run", index, key, lambda project: pipeline.run(project, index).to_dict()
+    )
+
+
+def _submit(
+    request: Request,
+    kind: str,
+    index: str,
+    key: ApiKeyRecord,
+    work: Callable[[Project], dict[str, Any]],
+) -> JobOut:
+    """Queue ``work`` on the project as a job of ``key`` (acting as it); the queued job."""
     project = _project(request)
     _index(project, index)
 
-    def work() -> dict[str, Any]:
+    def run() -> dict[str, Any]:
         with acting_as(_actor(key)):
-            return pipeline.run(project, index).to_dict()
+            return work(project)
 
-    job = request.app.state.jobs.submit("run", index, key.key_id, work)
-    return JobOut(**job.to_dict())
+    return JobOut(**request.app.state.jobs.submit(kind, index, key.key_id, run).to_dict())
 
 
 @v1_router.get("/jobs", summary="Jobs of this server, newest first")

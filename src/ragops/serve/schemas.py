@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ragops.access.principals import principal_problem
+from ragops.access.principals import check_principals
 
 __all__ = [
     "AskIn",
@@ -48,10 +48,7 @@ class SearchIn(_Strict):
     @field_validator("principals")
     @classmethod
     def _principals(cls, value: list[str] | None) -> list[str] | None:
-        for principal in value or []:
-            problem = principal_problem(principal)
-            if problem is not None:
-                raise ValueError(problem)
+        check_principals(value)
         return value
 
 
