@@ -250,9 +250,9 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
 
 
 def test_the_cli_goes_through_the_running_server(server: Server) -> None:
-    """While the server owns the store, the project's CLI searches, syncs, promotes and rolls
-    back through it (with its local token); a command that needs the store itself, or a user
-    who cannot read the token, is told which server holds it."""
+    """While the server owns the store, the project's CLI searches, syncs, evaluates, promotes
+    and rolls back through it (with its local token); a command that needs the store itself,
+    or a user who cannot read the token, is told which server holds it."""
     from ragops.queries import read_queries
     from tests.test_cli import as_json, cli
 
@@ -264,6 +264,10 @@ def test_the_cli_goes_through_the_running_server(server: Server) -> None:
     assert (synced["version"], synced["embedded"]) == (2, 1)
     promoted = as_json(cli("promote", "docs", "2", "--json", cwd=cwd))
     assert (promoted["action"], promoted["to_version"]) == ("promote", 2)
+    [evaluated] = as_json(cli("eval", "docs", "--version", "2", "--json", cwd=cwd))["evals"]
+    assert (evaluated["version"], evaluated["questions"]) == (2, 4)
+    table = cli("eval", "docs", "--version", "2", cwd=cwd)
+    assert table.returncode == 0 and "docs v2 · questions (4 questions, k 5" in table.stdout
     rolled = cli("rollback", "docs", "--reason", "bees later", cwd=cwd)
     assert rolled.returncode == 0 and "rolled back from version 2 to 1" in rolled.stdout
     assert "held by pytest" in rolled.stdout

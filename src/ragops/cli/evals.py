@@ -62,19 +62,29 @@ def eval_(
         return
     if more:
         raise typer.BadParameter(f"unexpected arguments {' '.join(more)}; {USAGE}")
+    from ragops.cli.server_client import project_server
     from ragops.evals.evaluate import evaluate_index
     from ragops.llm.prompts import index_prompt
 
-    with errors(as_json), stdout_to_stderr(as_json), project_session() as project:
-        runs = evaluate_index(
-            project,
-            index,
-            version=version,
-            dataset=dataset,
-            prompt=index_prompt(project, index, prompt),
-        )
+    with errors(as_json), stdout_to_stderr(as_json):
+        server = project_server()
+        if server is not None:  # it owns the store: it evaluates
+            body = {"version": version, "dataset": dataset, "prompt": prompt}
+            runs = server.job(f"/v1/indexes/{index}/eval", body)["evals"]
+        else:
+            with project_session() as project:
+                runs = [
+                    run.to_dict()
+                    for run in evaluate_index(
+                        project,
+                        index,
+                        version=version,
+                        dataset=dataset,
+                        prompt=index_prompt(project, index, prompt),
+                    )
+                ]
     if as_json:
-        emit_json({"evals": [run.to_dict() for run in runs]})
+        emit_json({"evals": runs})
         return
     for run in runs:
         _print_eval(run)
@@ -185,21 +195,21 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _print_eval(run: Any) -> None:
-    report = run.report
+def _print_eval(run: dict[str, Any]) -> None:
+    """One eval (``EvalRun.to_dict()``, here or from the server) as a table."""
     table = Table(
-        title=f"{run.index} v{run.version} · {run.dataset} "
-        f"({len(report.samples)} questions, k {run.k or report.k}, {report.seconds:.1f} s)"
+        title=f"{run['index']} v{run['version']} · {run['dataset']} "
+        f"({run['questions']} questions, k {run['k']}, {run['seconds']:.1f} s)"
     )
     table.add_column("metric", no_wrap=True)
     table.add_column("value", justify="right")
-    for name, value in report.metrics.items():
+    for name, value in run["metrics"].items():
         table.add_row(name, f"{value:.3f}")
-    for name, reason in report.skipped.items():
+    for name, reason in run["skipped"].items():
         table.add_row(name, f"[dim]skipped: {escape(reason)}[/]")
     print_table(table)
-    if report.errors:
+    if run["errors"]:
         out.print(
-            f"  [red]{len(report.errors)} question(s) failed[/]: `ragops eval show {run.index} "
-            f"--version {run.version} --dataset {run.dataset} --failed`"
+            f"  [red]{run['errors']} question(s) failed[/]: `ragops eval show {run['index']} "
+            f"--version {run['version']} --dataset {run['dataset']} --failed`"
         )

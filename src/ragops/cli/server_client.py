@@ -82,11 +82,9 @@ class ProjectServer:
         result: dict[str, Any] = self.call("POST", f"/v1/indexes/{index}/search", body)
         return result
 
-    def sync(self, index: str) -> SyncResult:
-        """Start a sync job and follow it to its end."""
-        from ragops.versions.sync import DocumentCounts, SyncResult
-
-        job = self.call("POST", f"/v1/indexes/{index}/sync")
+    def job(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a job (``POST path``) and follow it to its end; its result."""
+        job = self.call("POST", path, body)
         deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
         while job["state"] in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -95,7 +93,14 @@ class ProjectServer:
             raise error_from_body(
                 job.get("error") or {"message": f"job {job['id']} {job['state']}"}
             )
-        data = dict(job["result"])
+        result: dict[str, Any] = job["result"]
+        return result
+
+    def sync(self, index: str) -> SyncResult:
+        """Start a sync job and follow it to its end."""
+        from ragops.versions.sync import DocumentCounts, SyncResult
+
+        data = dict(self.job(f"/v1/indexes/{index}/sync"))
         data["documents"] = DocumentCounts(**data["documents"])
         return SyncResult(**data)
 

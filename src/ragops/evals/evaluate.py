@@ -48,6 +48,7 @@ class EvalRun:
             "dataset": self.dataset,
             "dataset_sha256": self.dataset_sha256,
             "k": self.k if self.k is not None else self.report.k,
+            "questions": len(self.report.samples),
             "cutoffs": sorted({int(m.rsplit("@", 1)[1]) for m in self.report.metrics if "@" in m}),
             "metrics": self.report.metrics,
             "counts": self.report.counts,

@@ -195,6 +195,7 @@ def ask(index: str, body: AskIn, request: Request, key: Reader) -> dict[str, Any
 def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOut:
     from ragops.evals.evaluate import evaluate_index
     from ragops.evals.results import check_eval_set, version_of
+    from ragops.llm.prompts import index_prompt
 
     project = _project(request)
     _index(project, index)
@@ -204,7 +205,10 @@ def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOu
         version_of(project, index, body.version)
 
     def work(project: Project) -> dict[str, Any]:
-        runs = evaluate_index(project, index, version=body.version, dataset=body.dataset)
+        prompt = index_prompt(project, index, body.prompt)
+        runs = evaluate_index(
+            project, index, version=body.version, dataset=body.dataset, prompt=prompt
+        )
         return {"evals": [run.to_dict() for run in runs]}
 
     return _submit(request, "eval", index, key, work)

@@ -84,6 +84,9 @@ class AskIn(_Strict):
 class EvalIn(_Strict):
     version: int | None = Field(default=None, ge=1, description="Default: the newest version")
     dataset: str | None = Field(default=None, description="One eval set (default: all)")
+    prompt: str | None = Field(
+        default=None, description="Prompt version for generated answers (default: production)"
+    )
 
 
 class PromoteIn(_Strict):
