@@ -77,7 +77,8 @@ class Retriever:
         self.asked_by = asked_by
         self._owns_project = owns_project
         self._embedders: dict[str, Embedder] = {}
-        self._target()  # fail now, not at the first search, when there is nothing to read
+        #: The version the last search read (the one resolved now, before any search).
+        self.last_version = self._target().version  # fail now, not at the first search
 
     @classmethod
     def open(
@@ -209,10 +210,11 @@ class Retriever:
         with tracer().start_as_current_span(
             f"retrieval {self.index}", attributes=attributes
         ) as span:
-            started = time.perf_counter()
             target = self._target()
+            self.last_version = target.version
             span.set_attribute("ragops.index.version", target.version)
             model = str(target.generation.spec.get("embedding", {}).get("model", "unknown"))
+            started = time.perf_counter()
             with tracer().start_as_current_span(
                 f"embeddings {model}",
                 attributes={"gen_ai.operation.name": "embeddings", "gen_ai.request.model": model},
@@ -246,7 +248,7 @@ class Retriever:
         log = self.project.query_log if self.log else None
         if log is None:
             return
-        from ragops.queries import QueryRecord
+        from ragops.queries import QueryRecord, reader_of
 
         log.record(
             QueryRecord(
@@ -257,7 +259,7 @@ class Retriever:
                 env=self.env,
                 version=version,
                 face=self.face,
-                principal=self.asked_by or _reader(self.principals),
+                principal=self.asked_by or reader_of(self.principals),
                 filters=dict(filters) if filters else None,
                 doc_ids=[h.doc_id for h in hits],
                 chunk_ids=[h.chunk_id for h in hits],
@@ -342,13 +344,6 @@ class Retriever:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def _reader(principals: Sequence[str] | None) -> str:
-    """Who reads, for the query log: the principals searched for, else the local user."""
-    from ragops.catalog import current_actor
-
-    return ", ".join(principals) if principals is not None else f"local:{current_actor()}"
 
 
 def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -39,6 +39,16 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
 
+def follow(client: httpx.Client, job: dict, timeout: float = 120) -> dict:
+    """The job once it has finished (``client`` polls ``/v1/jobs/{id}``)."""
+    deadline = time.monotonic() + timeout
+    while job["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"job not finished in {timeout} s: {job}"
+        time.sleep(0.1)
+        job = client.get(f"/v1/jobs/{job['id']}").json()
+    return job
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

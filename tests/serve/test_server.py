@@ -4,7 +4,6 @@ server keeps serving, and searches read one promoted version while a sync runs."
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from ragops.access import revoke_key
 from ragops.errors import AuthenticationError, IndexNotFoundError
 from ragops.project import Project
 from tests.openai_stub import OpenAIStub, openai_stub  # noqa: F401 (fixture)
-from tests.serve.conftest import Server
+from tests.serve.conftest import Server, follow
 
 QUERY = "How often should I water tomatoes?"
 
@@ -169,14 +168,7 @@ def test_searches_read_one_promoted_version_while_a_sync_runs(
         with server.client("write") as writer:
             started = writer.post("/v1/indexes/docs/sync")
             assert started.status_code == 202, started.text
-            job_id = started.json()["id"]
-            deadline = time.monotonic() + 300
-            while (job := writer.get(f"/v1/jobs/{job_id}").json())["state"] in (
-                "queued",
-                "running",
-            ):
-                assert time.monotonic() < deadline, job
-                time.sleep(0.2)
+            job = follow(writer, started.json(), timeout=300)
             assert job["state"] == "succeeded", job
             assert job["result"]["version"] == 2 and job["result"]["created_version"]
             time.sleep(1.0)  # searches go on against production = 1
@@ -202,7 +194,7 @@ def test_searches_read_one_promoted_version_while_a_sync_runs(
         [*_, last] = reader.get("/v1/indexes/docs/history").json()["history"]
     assert (last["action"], last["to_version"], last["reason"]) == ("promote", 2, "bees")
     assert last["actor"] == f"key:{server.key_ids['write']} (user:writer)"
-    assert json.loads(json.dumps(last["evidence"])) is not None
+    assert last["evidence"]["gates"] == [], "the project has no gates: none checked"
 
 
 def test_a_key_reads_only_what_its_principals_may_read(tmp_path: Path) -> None:
@@ -316,11 +308,7 @@ def test_a_server_killed_during_a_sync_recovers_at_its_next_start(tmp_path: Path
     with running_server(config, keys, key_ids) as server, server.client("admin") as admin:
         again = admin.post("/v1/indexes/docs/search", json=body).json()
         assert again["version"] == 1 and again["hits"] == before["hits"], "v1 is untouched"
-        job = admin.post("/v1/indexes/docs/sync").json()
-        deadline = time.monotonic() + 120
-        while (job := admin.get(f"/v1/jobs/{job['id']}").json())["state"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        job = follow(admin, admin.post("/v1/indexes/docs/sync").json())
         assert job["state"] == "succeeded", job
         assert (job["result"]["version"], job["result"]["created_version"]) == (2, True)
         v2 = admin.post("/v1/indexes/docs/search", json={**body, "version": 2}).json()
@@ -355,13 +343,7 @@ def test_ask_and_eval_through_the_server(tmp_path: Path, openai_stub: OpenAIStub
             assert reader.post("/v1/indexes/docs/eval", json={}).status_code == 403
         with server.client("write") as writer:
             job = writer.post("/v1/indexes/docs/eval", json={"dataset": "questions"}).json()
-            deadline = time.monotonic() + 120
-            while (job := writer.get(f"/v1/jobs/{job['id']}").json())["state"] in (
-                "queued",
-                "running",
-            ):
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            job = follow(writer, job)
             assert job["state"] == "succeeded", job
             [run] = job["result"]["evals"]
             assert (run["dataset"], run["version"]) == ("questions", 1)

@@ -271,7 +271,7 @@ def search(
                 started = time.perf_counter()
                 hits = retriever.search(query, k=k, filters=filters)
                 seconds = time.perf_counter() - started
-                served = hits[0].version if hits else retriever.version
+                served = retriever.last_version
     if as_json:
         emit_json(
             {

@@ -13,7 +13,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ragops.config.base import Strict as _Strict
 from ragops.config.gates import DEFAULT_CUTOFFS, Gate, check_metric_name
+from ragops.config.services import (
+    CatalogConfig,
+    DagsterConfig,
+    QueriesConfig,
+    StoreConfig,
+    TracingConfig,
+)
 from ragops.errors import ConfigError
 
 __all__ = [
@@ -27,9 +35,11 @@ __all__ = [
     "LLMConfig",
     "ParsingConfig",
     "ProjectConfig",
+    "QueriesConfig",
     "RetentionConfig",
     "SourceConfig",
     "StoreConfig",
+    "TracingConfig",
     "did_you_mean",
 ]
 
@@ -45,99 +55,6 @@ def did_you_mean(word: str, choices: Any) -> str:
 
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StoreConfig(_Strict):
-    """Where vectors live. No ``url``: the embedded Qdrant engine under ``data_dir``."""
-
-    url: str | None = Field(
-        default=None,
-        description="Qdrant server URL (http://host:6333) or ':memory:'; empty = embedded engine",
-    )
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable holding the Qdrant API key"
-    )
-    path: Path | None = Field(
-        default=None,
-        description="Folder of the embedded engine (default: <data_dir>/qdrant)",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _url_shape(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if value == ":memory:" or re.match(r"^https?://", value):
-            return value
-        raise ValueError(
-            "must be an http(s):// URL of a Qdrant server or ':memory:'; leave it out for the "
-            "embedded engine"
-        )
-
-
-class CatalogConfig(_Strict):
-    """The catalog database (SQLAlchemy URL). Default: SQLite file in ``data_dir``."""
-
-    url: str | None = Field(
-        default=None,
-        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; empty = SQLite file",
-    )
-    lease_seconds: float = Field(
-        default=60.0,
-        ge=2,
-        le=3600,
-        description="An index lock whose holder stops renewing it expires after this long",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _url_shape(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
-            raise ValueError(
-                "must be a SQLAlchemy URL starting with sqlite:// or postgresql+psycopg://"
-            )
-        return value
-
-
-class QueriesConfig(_Strict):
-    """The query log: every search and ask, as Parquet partitioned by day."""
-
-    log: bool = Field(default=True, description="Record searches and asks in the query log")
-    text: Literal["full", "hash", "none"] = Field(
-        default="full",
-        description="How the query text is kept: full, its sha256 (hash), or not at all (none)",
-    )
-
-
-class TracingConfig(_Strict):
-    """OpenTelemetry traces of searches, embeddings and LLM calls (off unless an endpoint is
-    set, or the application installed its own tracer provider)."""
-
-    otlp_endpoint: str | None = Field(
-        default=None,
-        description="OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces",
-    )
-    service_name: str = Field(default="ragops", min_length=1)
-
-
-class DagsterConfig(_Strict):
-    """The project's Dagster instance: where the CLI and the API record asset events."""
-
-    home: Path | None = Field(
-        default=None,
-        description="DAGSTER_HOME of the instance; default: $DAGSTER_HOME, else <data_dir>/dagster",
-    )
-    record_events: bool = Field(
-        default=True,
-        description="Record syncs, evals and promotions made outside Dagster as asset events "
-        "(only when the instance's folder exists: `ragops ui` creates it)",
-    )
 
 
 class EmbeddingConfig(_Strict):

@@ -21,7 +21,7 @@ events carry a Markdown table of the newest versions' scores, one row per versio
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ragops.catalog import INDEX, PROMPT
@@ -41,6 +41,8 @@ __all__ = [
     "eval_data_version",
     "eval_event",
     "eval_metadata",
+    "check_metadata",
+    "check_summary",
     "eval_table",
     "gate_description",
     "gate_event",
@@ -274,23 +276,33 @@ def _newest_per_set(records: Any) -> list[EvalRecord]:
 # -- gates -------------------------------------------------------------------------------------
 
 
-def gate_metadata(verdict: Verdict) -> dict[str, Any]:
-    """The gates of a verdict as the ``gates_pass`` check's metadata: one line per gate and
-    eval set."""
-    metadata: dict[str, Any] = {"version": verdict.candidate.version}
-    for result in verdict.gates:
-        metadata[f"{result.eval_set}: {result.gate}"] = result.detail
+def check_metadata(version: int, lines: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """The ``gates_pass`` check's metadata: the version and one line per (eval set, gate,
+    detail)."""
+    metadata: dict[str, Any] = {"version": version}
+    for eval_set, gate, detail in lines:
+        metadata[f"{eval_set}: {gate}"] = detail
     return metadata
 
 
-def gate_description(verdict: Verdict) -> str:
-    failing = [g for g in verdict.gates if not g.passed]
-    version = verdict.candidate.version
-    if not verdict.gates:
+def check_summary(version: int, passed: Sequence[bool]) -> str:
+    """How many gate checks of ``version`` failed, in a sentence."""
+    failing = sum(not p for p in passed)
+    if not passed:
         return "no gates configured: every version may be promoted"
     if failing:
-        return f"{len(failing)} of {len(verdict.gates)} gate check(s) fail on version {version}"
-    return f"all {len(verdict.gates)} gate check(s) pass on version {version}"
+        return f"{failing} of {len(passed)} gate check(s) fail on version {version}"
+    return f"all {len(passed)} gate check(s) pass on version {version}"
+
+
+def gate_metadata(verdict: Verdict) -> dict[str, Any]:
+    """The gates of a verdict as the ``gates_pass`` check's metadata."""
+    lines = ((g.eval_set, g.gate, g.detail) for g in verdict.gates)
+    return check_metadata(verdict.candidate.version, lines)
+
+
+def gate_description(verdict: Verdict) -> str:
+    return check_summary(verdict.candidate.version, [g.passed for g in verdict.gates])
 
 
 def gate_event(verdict: Verdict) -> AssetEvent:

@@ -30,6 +30,8 @@ from ragops.environments.gates import PRODUCTION
 from ragops.events.describe import (
     DIGITS,
     GATES_CHECK,
+    check_metadata,
+    check_summary,
     eval_data_version,
     eval_metadata,
     listing_data_version,
@@ -193,24 +195,17 @@ def _stage_events(
 
 def _gates_event(index: str, version: int, gates: list[dict[str, Any]]) -> AssetEvent:
     """The gates a promotion checked (its evidence), as a ``gates_pass`` evaluation."""
-    passed = all(g.get("passed") for g in gates)
-    metadata: dict[str, Any] = {"version": version, "recorded_from": "catalog"}
-    for gate in gates:
-        metadata[f"{gate.get('eval_set')}: {gate.get('gate')}"] = gate.get("detail")
-    failing = sum(not g.get("passed") for g in gates)
-    verdict = (
-        "no gates configured" if not gates
-        else f"{failing} of {len(gates)} gate check(s) fail" if failing
-        else f"all {len(gates)} gate check(s) pass"
-    )  # fmt: skip
+    passed = [bool(g.get("passed")) for g in gates]
+    lines = ((str(g.get("eval_set")), str(g.get("gate")), str(g.get("detail"))) for g in gates)
+    metadata = {**check_metadata(version, lines), "recorded_from": "catalog"}
     return AssetEvent(
         (index, "eval"),
         "check",
         metadata,
         None,
-        f"{verdict} on version {version}, checked when it was promoted; {NOTE}",
+        f"{check_summary(version, passed)}, checked when it was promoted; {NOTE}",
         check=GATES_CHECK,
-        passed=passed,
+        passed=all(passed),
     )
 
 

@@ -273,7 +273,7 @@ def ask(
         started = time.perf_counter()
         hits = retriever.search(question, k=k, filters=filters)
         retrieval_seconds = time.perf_counter() - started
-        index_version = hits[0].version if hits else retriever.version
+        index_version = retriever.last_version
         rendered = render_prompt(prompt, context=format_context(hits), question=question)
         started = time.perf_counter()
         completion = client.chat(rendered.text)
@@ -310,10 +310,8 @@ def _record(
     log = project.query_log
     if log is None:
         return
-    from ragops.catalog import current_actor
-    from ragops.queries import QueryRecord
+    from ragops.queries import QueryRecord, reader_of
 
-    reader = ", ".join(principals) if principals is not None else f"local:{current_actor()}"
     log.record(
         QueryRecord(
             kind="ask",
@@ -323,7 +321,7 @@ def _record(
             env=answer.env,
             version=answer.index_version,
             face=face,
-            principal=asked_by or reader,
+            principal=asked_by or reader_of(principals),
             filters=filters,
             doc_ids=[h.doc_id for h in answer.contexts],
             chunk_ids=[h.chunk_id for h in answer.contexts],
@@ -369,7 +367,7 @@ def ask_many(
         started = time.perf_counter()
         all_hits = retriever.search_many(list(questions), k=k)
         retrieval_share = (time.perf_counter() - started) / len(questions)
-        fallback_version = retriever.version
+        index_version = retriever.last_version  # every answer's hits come from it
         rendered = [
             render_prompt(prompt, context=format_context(hits), question=question)
             for question, hits in zip(questions, all_hits, strict=True)
@@ -382,7 +380,6 @@ def ask_many(
     for question, hits, prompt_text, result in zip(
         questions, all_hits, rendered, results, strict=True
     ):
-        index_version = hits[0].version if hits else fallback_version
         env_name = None if version is not None else env
         if isinstance(result, LLMError):
             answer = _answer(

@@ -10,7 +10,7 @@ generate, tokens, cost and the prompt version of an ask. :func:`read_queries` (a
 
 from __future__ import annotations
 
-from ragops.queries.log import QueryLog, QueryRecord
+from ragops.queries.log import QueryLog, QueryRecord, reader_of
 from ragops.queries.read import read_queries
 
-__all__ = ["QueryLog", "QueryRecord", "read_queries"]
+__all__ = ["QueryLog", "QueryRecord", "read_queries", "reader_of"]

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["SCHEMA", "QueryLog", "QueryRecord"]
+__all__ = ["SCHEMA", "QueryLog", "QueryRecord", "reader_of"]
 
 SCHEMA = pa.schema(
     [
@@ -79,6 +80,14 @@ class QueryRecord:
     prompt_sha256: str | None = None
     error: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def reader_of(principals: Sequence[str] | None) -> str:
+    """Who reads, as the log names them: the principals searched for, else the local user
+    (a search without principals reads every document, as that user)."""
+    from ragops.catalog import current_actor
+
+    return ", ".join(principals) if principals is not None else f"local:{current_actor()}"
 
 
 class QueryLog:

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,11 +62,13 @@ def status_of(error: RagopsError) -> int:
     return next((code for kind, code in STATUS if isinstance(error, kind)), 500)
 
 
-def error_response(status: int, kind: str, message: str) -> JSONResponse:
+def error_response(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
+    """``{"error": {"type", "message", **extra}}`` with ``status``."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
-        {"error": {"type": kind, "message": message}}, status_code=status, headers=headers
-    )
+        {"error": {"type": kind, "message": message, **extra}}, status_code=status,
+        headers=headers,
+    )  # fmt: skip
 
 
 async def _flush_query_log(project: Project) -> None:
@@ -120,13 +122,9 @@ def create_app(
 
     @app.exception_handler(RagopsError)
     async def ragops_error(_request: Request, exc: RagopsError) -> JSONResponse:
-        response = error_response(status_of(exc), exc.__class__.__name__, str(exc))
-        gates = getattr(exc, "gates", None)
-        if gates:  # a refused promotion: every gate's evidence, as `ragops promote --json`
-            body = {"error": {"type": exc.__class__.__name__, "message": str(exc),
-                              "gates": [g.to_dict() for g in gates]}}  # fmt: skip
-            response = JSONResponse(body, status_code=status_of(exc))
-        return response
+        gates = getattr(exc, "gates", None)  # a refused promotion: every gate's evidence
+        extra = {"gates": [g.to_dict() for g in gates]} if gates else {}
+        return error_response(status_of(exc), exc.__class__.__name__, str(exc), **extra)
 
     @app.exception_handler(ValueError)
     async def invalid_value(_request: Request, exc: ValueError) -> JSONResponse:

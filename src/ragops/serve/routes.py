@@ -160,7 +160,7 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
         face="server", asked_by=_actor(key),
     )  # fmt: skip
     hits = retriever.search(body.query, k=body.k, filters=body.filters)
-    version = hits[0].version if hits else retriever.version
+    version = retriever.last_version
     request.app.state.metrics.searches.labels(index, str(version)).inc()
     return SearchOut(
         index=index,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from ragops.access.principals import check_principals
+from ragops.config.base import Strict as _Strict
 
 __all__ = [
     "AskIn",
@@ -23,10 +24,6 @@ __all__ = [
 #: The longest query accepted (characters); a longer one is a 422, not a slow search.
 MAX_QUERY_CHARS = 4096
 MAX_K = 100
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SearchIn(_Strict):
