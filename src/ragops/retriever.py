@@ -13,6 +13,7 @@ so a promotion in between never mixes versions within one result list.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from ragops.project import Project
 if TYPE_CHECKING:  # pragma: no cover
     from llama_index.core.retrievers import BaseRetriever
 
-    from ragops.catalog import Generation
+    from ragops.catalog import Catalog, Generation
     from ragops.remote import RemoteRetriever
     from ragops.vectors import Embedder
 
@@ -44,6 +45,15 @@ class _Target:
     generation: Generation
     #: Metadata keys the version's chunks have (None: not recorded by an older release).
     metadata_keys: frozenset[str] | None = None
+
+
+#: Each project's versions that environments pointed at, by (index, version): a version's
+#: generation and metadata keys never change, and retention never prunes a version an
+#: environment points at, so a search reads only the pointer. (A pinned version is read from
+#: the catalog each time: it may have been pruned since.)
+_RESOLVED: weakref.WeakKeyDictionary[Project, dict[tuple[str, int], _Target]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Retriever:
@@ -124,7 +134,7 @@ class Retriever:
     def _target(self) -> _Target:
         catalog = self.project.catalog
         if self.pinned_version is not None:
-            info = catalog.versions.get(self.index, self.pinned_version)
+            return _resolve(catalog, self.index, self.pinned_version)
         else:
             assert self.env is not None
             pointer = catalog.pointers.get(INDEX, self.index, self.env)
@@ -134,13 +144,12 @@ class Retriever:
                     f"version first: `ragops promote {self.index} VERSION --env {self.env}` "
                     f"(or `ragops run`)"
                 )
-            info = catalog.versions.get(self.index, pointer.version)
-        keys = info.stats.get("metadata_keys")
-        return _Target(
-            info.number,
-            catalog.generations.get(info.generation_id),
-            frozenset(keys) if isinstance(keys, list) else None,
-        )
+            number = pointer.version
+        resolved = _RESOLVED.setdefault(self.project, {})
+        target = resolved.get((self.index, number))
+        if target is None:
+            target = resolved[(self.index, number)] = _resolve(catalog, self.index, number)
+        return target
 
     @property
     def version(self) -> int:
@@ -344,6 +353,16 @@ class Retriever:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _resolve(catalog: Catalog, index: str, number: int) -> _Target:
+    info = catalog.versions.get(index, number)
+    keys = info.stats.get("metadata_keys")
+    return _Target(
+        info.number,
+        catalog.generations.get(info.generation_id),
+        frozenset(keys) if isinstance(keys, list) else None,
+    )
 
 
 def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -17,6 +17,7 @@ process that calls :func:`configure_tracing`) exports them over OTLP/HTTP when
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,8 +28,10 @@ __all__ = ["configure_tracing", "shutdown_tracing", "tracer"]
 _configured: dict[str, Any] = {}
 
 
+@cache
 def tracer() -> Any:
-    """The ragops tracer of the global tracer provider (no-op spans when there is none)."""
+    """The ragops tracer of the global tracer provider (no-op spans when there is none; a
+    provider installed later is used from then on: the API's proxy tracer follows it)."""
     from opentelemetry import trace
 
     return trace.get_tracer("ragops", _version())

@@ -4,6 +4,7 @@ secret. Creating and revoking a key is recorded in the audit log in the same tra
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,10 @@ from ragops.catalog.audit import Audit
 from ragops.catalog.database import Database, aware, now
 from ragops.catalog.schema import api_keys
 
-__all__ = ["ApiKeyRecord", "ApiKeys"]
+__all__ = ["TOUCH_EVERY_SECONDS", "ApiKeyRecord", "ApiKeys"]
+
+#: How stale a key's ``last_used_at`` may be (see :meth:`ApiKeys.touch`).
+TOUCH_EVERY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class ApiKeyRecord:
 class ApiKeys:
     def __init__(self, database: Database) -> None:
         self.database = database
+        #: When this process last wrote each key's ``last_used_at`` (monotonic seconds).
+        self._touched: dict[str, float] = {}
 
     def add(self, record: ApiKeyRecord) -> None:
         with self.database.transaction() as connection:
@@ -82,11 +88,14 @@ class ApiKeys:
             )  # fmt: skip
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
-        with self.database.read() as connection:
-            row = connection.execute(
-                api_keys.select().where(api_keys.c.key_id == key_id)
-            ).mappings().first()  # fmt: skip
-        return _record(row) if row is not None else None
+        def load() -> ApiKeyRecord | None:
+            with self.database.read() as connection:
+                row = connection.execute(
+                    api_keys.select().where(api_keys.c.key_id == key_id)
+                ).mappings().first()  # fmt: skip
+            return _record(row) if row is not None else None
+
+        return self.database.cache.get(("api_key", key_id), load)
 
     def all(self) -> list[ApiKeyRecord]:
         """Every key, revoked ones included, oldest first."""
@@ -113,7 +122,14 @@ class ApiKeys:
         return self.get(key_id)
 
     def touch(self, key_id: str) -> None:
-        """Record that the key was just used (``last_used_at``)."""
+        """Record that the key was just used (``last_used_at``, to the minute: a key used
+        again within :data:`TOUCH_EVERY_SECONDS` of its last write is not written again, so a
+        busy key does not take the catalog's write lock on every request)."""
+        moment = time.monotonic()
+        last = self._touched.get(key_id)
+        if last is not None and moment - last < TOUCH_EVERY_SECONDS:
+            return
+        self._touched[key_id] = moment
         with self.database.transaction() as connection:
             connection.execute(
                 sa.update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=now())

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ragops.catalog.read_cache import ReadCache
 from ragops.errors import CatalogError
 
 __all__ = ["HEAD_REVISION", "Database", "aware", "migrate", "now"]
@@ -56,6 +57,9 @@ class Database:
                 "ragops.yaml"
             ) from exc
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        file = self.engine.url.database if self.is_sqlite else None
+        #: Reads reused until the catalog changes (SQLite files only, see ReadCache).
+        self.cache = ReadCache(file if file and file != ":memory:" else None)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_connect)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
@@ -81,6 +85,7 @@ class Database:
             yield connection
 
     def close(self) -> None:
+        self.cache.close()
         self.engine.dispose()
 
 

@@ -39,13 +39,17 @@ class Pointers:
 
     def of_subject(self, kind: str, subject: str) -> dict[str, Pointer]:
         """name → pointer, for every pointer of one index or prompt, sorted by name."""
-        query = (
-            pointers.select()
-            .where(pointers.c.kind == kind, pointers.c.subject == subject)
-            .order_by(pointers.c.name)
-        )
-        with self.database.read() as connection:
-            return {row["name"]: _pointer(row) for row in connection.execute(query).mappings()}
+
+        def load() -> dict[str, Pointer]:
+            query = (
+                pointers.select()
+                .where(pointers.c.kind == kind, pointers.c.subject == subject)
+                .order_by(pointers.c.name)
+            )
+            with self.database.read() as connection:
+                return {row["name"]: _pointer(row) for row in connection.execute(query).mappings()}
+
+        return dict(self.database.cache.get(("pointers", kind, subject), load))
 
     def move(
         self,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.routing import compile_path
 
 from ragops import __version__
@@ -34,6 +33,7 @@ from ragops.errors import (
 )
 from ragops.serve.jobs import JobRunner
 from ragops.serve.metrics import Metrics
+from ragops.serve.middleware import LimitAndMeasure
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
@@ -94,8 +94,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         project.store  # noqa: B018  (the server owns the embedded store from the start)
         project.batch_queries = True  # concurrent searches share model calls
-        for index in project.config.indexes:  # warm models: the first search is not slow
-            project.embedder(index)
+        for index in project.config.indexes:  # load models now: the first search is not slow
+            # through the batcher: its thread is the only one that runs the model for queries
+            # (each thread that calls PyTorch gets its own OpenMP team, and two teams on the
+            # same cores slow every query down by half)
+            batcher = project.query_batcher(project.embedder(index))
+            await asyncio.to_thread(batcher.embed, ["warm up"])
         flusher = asyncio.create_task(_flush_query_log(project))
         app.state.ready = True
         try:
@@ -147,23 +151,17 @@ def create_app(
             problems.append(f"{where}: {error.get('msg', 'invalid')}")
         return error_response(422, "RequestValidationError", "; ".join(problems))
 
-    @app.middleware("http")
-    async def limit_and_measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            response: Response = error_response(
-                413, "RequestTooLarge",
-                f"request body of {length} bytes is over the limit of {max_body_bytes} bytes",
-            )  # fmt: skip
-        else:
-            response = await call_next(request)
-        name = next((t for rx, t in templates if rx.match(request.url.path)), "unmatched")
-        metrics.requests.labels(name, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(name).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(
+        LimitAndMeasure,
+        metrics=metrics,
+        templates=templates,
+        max_body_bytes=max_body_bytes,
+        too_large=lambda length, limit: error_response(
+            413,
+            "RequestTooLarge",
+            f"request body of {length} bytes is over the limit of {limit} bytes",
+        ),  # fmt: skip
+    )
 
     from ragops.serve.routes import health_router, v1_router
 
