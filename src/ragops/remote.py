@@ -68,8 +68,24 @@ class RemoteRetriever:
     def search_many(
         self, queries: Sequence[str], k: int = 5, filters: Mapping[str, Any] | None = None
     ) -> list[list[Hit]]:
-        """One search per query, in order."""
-        return [self.search(query, k=k, filters=filters) for query in queries]
+        """Search several queries at once, in order: one request per
+        :data:`~ragops.serve.schemas.MAX_QUERIES` queries, each reading one version and
+        embedding its queries in one batch."""
+        from ragops.serve.schemas import MAX_QUERIES
+
+        results: list[list[Hit]] = []
+        for start in range(0, len(queries), MAX_QUERIES):
+            body: dict[str, Any] = {
+                "queries": list(queries[start : start + MAX_QUERIES]), "k": k, "env": self.env,
+            }  # fmt: skip
+            if filters:
+                body["filters"] = dict(filters)
+            if self.pinned_version is not None:
+                body["version"] = self.pinned_version
+            answer = self._post(f"/v1/indexes/{self.index}/search_many", body)
+            self.last_version = answer["version"]
+            results.extend([Hit(**hit) for hit in hits] for hits in answer["results"])
+        return results
 
     def as_llama_index(self, k: int = 5, filters: Mapping[str, Any] | None = None) -> BaseRetriever:
         """This retriever as a LlamaIndex ``BaseRetriever``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
@@ -25,8 +25,13 @@ from ragops.serve.schemas import (
     PromoteIn,
     RollbackIn,
     SearchIn,
+    SearchManyIn,
+    SearchManyOut,
     SearchOut,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.retriever import Retriever
 
 __all__ = ["health_router", "v1_router"]
 
@@ -146,29 +151,57 @@ def history(index: str, request: Request, _key: Reader, env: str | None = None) 
 
 @v1_router.post("/indexes/{index}/search", summary="Search an environment or a version")
 def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchOut:
+    started = time.perf_counter()
+    retriever = _retriever(request, index, body, key)
+    hits = retriever.search(body.query, k=body.k, filters=body.filters)
+    request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc()
+    return SearchOut(
+        index=index,
+        env=retriever.env,
+        version=retriever.last_version,
+        hits=[h.to_dict() for h in hits],  # type: ignore[misc]
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+@v1_router.post(
+    "/indexes/{index}/search_many",
+    summary="Several searches at once, all reading one version (their queries embedded in one "
+    "batch)",
+)
+def search_many(index: str, body: SearchManyIn, request: Request, key: Reader) -> SearchManyOut:
+    started = time.perf_counter()
+    retriever = _retriever(request, index, body, key)
+    results = retriever.search_many(body.queries, k=body.k, filters=body.filters)
+    request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc(
+        len(body.queries)
+    )
+    return SearchManyOut(
+        index=index,
+        env=retriever.env,
+        version=retriever.last_version,
+        results=[[h.to_dict() for h in hits] for hits in results],  # type: ignore[misc]
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def _retriever(
+    request: Request, index: str, body: SearchIn | SearchManyIn, key: ApiKeyRecord
+) -> Retriever:
+    """The retriever a search request reads with: its index, environment or version, and the
+    key's principals (an admin key may name others)."""
     from ragops.retriever import Retriever
 
     project = _project(request)
     _index(project, index)
-    started = time.perf_counter()
     principals = _reading_as(key)
     if body.principals is not None:
         require_scope(key, "admin", "searching on behalf of principals")
         principals = tuple(body.principals)
-    retriever = Retriever(
+    return Retriever(
         project, index, env=body.env, version=body.version, principals=principals,
         face="server", asked_by=_actor(key),
     )  # fmt: skip
-    hits = retriever.search(body.query, k=body.k, filters=body.filters)
-    version = retriever.last_version
-    request.app.state.metrics.searches.labels(index, str(version)).inc()
-    return SearchOut(
-        index=index,
-        env=None if body.version is not None else body.env,
-        version=version,
-        hits=[h.to_dict() for h in hits],  # type: ignore[misc]
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
-    )
 
 
 @v1_router.post("/indexes/{index}/ask", summary="Retrieve, render the prompt, ask the LLM")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -18,16 +18,19 @@ __all__ = [
     "PromoteIn",
     "RollbackIn",
     "SearchIn",
+    "SearchManyIn",
+    "SearchManyOut",
     "SearchOut",
 ]
 
 #: The longest query accepted (characters); a longer one is a 422, not a slow search.
 MAX_QUERY_CHARS = 4096
 MAX_K = 100
+#: The most queries one ``search_many`` request takes.
+MAX_QUERIES = 256
 
 
-class SearchIn(_Strict):
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for")
+class _SearchOptions(_Strict):
     k: int = Field(default=5, ge=1, le=MAX_K, description="How many chunks to return")
     filters: dict[str, Any] | None = Field(
         default=None,
@@ -49,6 +52,16 @@ class SearchIn(_Strict):
         return value
 
 
+class SearchIn(_SearchOptions):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for")
+
+
+class SearchManyIn(_SearchOptions):
+    queries: list[Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]] = Field(
+        min_length=1, max_length=MAX_QUERIES, description="What to look for, one search each"
+    )
+
+
 class HitOut(BaseModel):
     text: str
     score: float
@@ -64,6 +77,14 @@ class SearchOut(BaseModel):
     env: str | None
     version: int
     hits: list[HitOut]
+    took_ms: float
+
+
+class SearchManyOut(BaseModel):
+    index: str
+    env: str | None
+    version: int = Field(description="The one version every query read")
+    results: list[list[HitOut]] = Field(description="The hits of each query, in order")
     took_ms: float
 
 
