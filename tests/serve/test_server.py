@@ -242,8 +242,8 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
 
 
 def test_the_cli_goes_through_the_running_server(server: Server) -> None:
-    """While the server owns the store, the project's CLI searches, syncs, evaluates, promotes
-    and rolls back through it (with its local token); a command that needs the store itself,
+    """While the server owns the store, the project's CLI searches, syncs, evaluates, promotes,
+    rolls back and runs the main job through it (with its local token); a command that needs the store itself,
     or a user who cannot read the token, is told which server holds it."""
     from ragops.queries import read_queries
     from tests.test_cli import as_json, cli
@@ -268,6 +268,18 @@ def test_the_cli_goes_through_the_running_server(server: Server) -> None:
     assert [(m["action"], m["actor"]) for m in history][-3:] == [
         ("promote", "pytest"), ("rollback", "pytest"), ("hold", "pytest"),
     ]  # fmt: skip
+    ran = cli("run", "--query", "honey", cwd=cwd)  # the store is the server's: its job
+    assert ran.returncode == 0, ran.stderr
+    said = " ".join(ran.stdout.split())
+    assert "docs: no change (version 2)" in said
+    assert "not promoted to production: it is held by pytest" in said
+    assert "sample search: honey" in said
+    [item] = as_json(cli("run", "docs", "--json", cwd=cwd))["indexes"]
+    assert (item["sync"]["version"], item["promotions"][0]["action"]) == (2, "held")
+    with server.client("read") as reader:
+        jobs = reader.get("/v1/jobs").json()["jobs"]
+    assert [(j["kind"], j["submitted_by"]) for j in jobs[:2]] == [("run", "local")] * 2
+
     deadline = time.monotonic() + 10
     while len(rows := read_queries(cwd / ".ragops" / "queries")) < 1:
         assert time.monotonic() < deadline

@@ -17,7 +17,6 @@ from ragops.cli.app import (
     parse_filters,
     parse_principals,
     project_session,
-    state,
     stdout_to_stderr,
 )
 from ragops.cli.console import emit_json, err, errors, out, print_table, ragops_command
@@ -71,10 +70,7 @@ def sync(
     with errors(as_json), stdout_to_stderr(as_json):
         server = project_server()
         if server is not None:
-            from ragops.config import load_config
-
-            names = [index] if index else list(load_config(state.config).indexes)
-            results = [server.sync(name) for name in names]
+            results = [server.sync(name) for name in server.index_names(index)]
         else:
             results = _while_locked(
                 wait, not as_json, lambda project, bars: pipeline.sync(project, index, bars)
@@ -175,56 +171,76 @@ def run(
     Exits with status 3 when a gate refused a promotion (1 on errors).
     """
     from ragops import pipeline
+    from ragops.cli.server_client import project_server
 
-    with (
-        errors(as_json),
-        stdout_to_stderr(as_json),
-        project_session() as project,
-        progress_bars(not as_json) as bars,
-    ):
-        summary = pipeline.run(project, index, envs=env, query=query, progress=bars)
+    with errors(as_json), stdout_to_stderr(as_json):
+        server = project_server()
+        if server is not None:  # it owns the store: it runs the job, one index at a time
+            body = {"envs": env, "query": query}
+            started = time.perf_counter()
+            items = [
+                server.job(f"/v1/indexes/{name}/run", body)["indexes"]
+                for name in server.index_names(index)
+            ]
+            summary = {
+                "indexes": [item for each in items for item in each],
+                "refused": any(item["refused"] for each in items for item in each),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        else:
+            with project_session() as project, progress_bars(not as_json) as bars:
+                summary = pipeline.run(
+                    project, index, envs=env, query=query, progress=bars
+                ).to_dict()
     if as_json:
-        emit_json(summary.to_dict())
+        emit_json(summary)
     else:
         _print_summary(summary)
-    if summary.refused:
+    if summary["refused"]:
         raise typer.Exit(EXIT_REFUSED)
 
 
-def _print_summary(summary: Any) -> None:
-    for item in summary.indexes:
-        print_sync(item.sync)
-        for run_ in item.evals:
-            metrics = run_.report.metrics
+def _print_summary(summary: dict[str, Any]) -> None:
+    """What ``RunSummary.to_dict()`` holds (made here or by the server), for people."""
+    from ragops.cli.server_client import promotion as promotion_from
+    from ragops.cli.server_client import sync_result
+    from ragops.hits import Hit
+
+    for item in summary["indexes"]:
+        sync = sync_result(item["sync"])
+        print_sync(sync)
+        for run_ in (item["candidate"] or {}).get("evals", []):
+            metrics = run_["metrics"]
             shown = ", ".join(
                 f"{name} {metrics[name]:.3f}"
                 for name in ("recall@5", "mrr", "ndcg@10", "id_context_recall")
                 if name in metrics
             )
             out.print(
-                f"  eval {run_.dataset} on v{run_.version}: {shown} "
-                f"({len(run_.report.samples)} questions)"
+                f"  eval {run_['dataset']} on v{run_['version']}: {shown} "
+                f"({run_['questions']} questions)"
             )
-        for promotion in item.promotions:
+        for promotion in map(promotion_from, item["promotions"]):
             if promotion.moved:
                 out.print(f"  promoted version {promotion.to_version} to {promotion.env}")
             elif promotion.action == "held" and promotion.hold is not None:
                 out.print(
                     f"  [yellow]not promoted to {promotion.env}:[/] it is "
                     f"{escape(promotion.hold.describe())}; it stays at version "
-                    f"{promotion.from_version} (`ragops release {item.sync.index} --env "
+                    f"{promotion.from_version} (`ragops release {sync.index} --env "
                     f"{promotion.env}` ends the hold)",
                     soft_wrap=True,
                 )
             else:
                 out.print(f"  {promotion.env} already at version {promotion.to_version}")
-        for env, why in item.refused.items():
+        for env, why in item["refused"].items():
             out.print(f"  [red]not promoted to {env}:[/] {escape(why)}", soft_wrap=True)
-        if item.note:
-            out.print(f"  {item.note}")
-        if item.sample_hits:
-            out.print(f"\n  sample search: [italic]{item.sample_query}[/]")
-            print_hits(item.sample_hits)
+        if item["note"]:
+            out.print(f"  {item['note']}")
+        sample = item["sample_search"]
+        if sample["hits"]:
+            out.print(f"\n  sample search: [italic]{sample['query']}[/]")
+            print_hits([Hit(**hit) for hit in sample["hits"]])
 
 
 @app.command()

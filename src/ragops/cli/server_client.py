@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.environments.promotion import Promotion
     from ragops.versions.sync import SyncResult
 
-__all__ = ["ProjectServer", "project_server"]
+__all__ = ["ProjectServer", "project_server", "promotion", "sync_result"]
 
 #: Seconds a job (a sync) may take before the CLI stops following it.
 JOB_TIMEOUT_SECONDS = 6 * 3600
@@ -41,7 +41,7 @@ def project_server() -> ProjectServer | None:
     token = local_token(config.data_path) if info is not None else None
     if info is None or token is None:
         return None
-    return ProjectServer(str(info["url"]), token, current_actor())
+    return ProjectServer(str(info["url"]), token, current_actor(), tuple(config.indexes))
 
 
 @dataclass
@@ -49,6 +49,12 @@ class ProjectServer:
     url: str
     token: str
     actor: str
+    #: The project's indexes, in configuration order.
+    indexes: tuple[str, ...] = ()
+
+    def index_names(self, index: str | None) -> list[str]:
+        """``[index]``, or every index of the project (a command's default)."""
+        return [index] if index else list(self.indexes)
 
     def client(self, timeout: float = 600.0) -> httpx.Client:
         import httpx
@@ -98,17 +104,21 @@ class ProjectServer:
 
     def sync(self, index: str) -> SyncResult:
         """Start a sync job and follow it to its end."""
-        from ragops.versions.sync import DocumentCounts, SyncResult
-
-        data = dict(self.job(f"/v1/indexes/{index}/sync"))
-        data["documents"] = DocumentCounts(**data["documents"])
-        return SyncResult(**data)
+        return sync_result(self.job(f"/v1/indexes/{index}/sync"))
 
     def promotion(self, index: str, action: str, body: dict[str, Any]) -> Promotion:
-        return _promotion(self.call("POST", f"/v1/indexes/{index}/{action}", body))
+        return promotion(self.call("POST", f"/v1/indexes/{index}/{action}", body))
 
 
-def _promotion(data: dict[str, Any]) -> Promotion:
+def sync_result(data: dict[str, Any]) -> SyncResult:
+    """A :class:`SyncResult` from its ``to_dict()`` (as the server sends it)."""
+    from ragops.versions.sync import DocumentCounts, SyncResult
+
+    return SyncResult(**{**data, "documents": DocumentCounts(**data["documents"])})
+
+
+def promotion(data: dict[str, Any]) -> Promotion:
+    """A :class:`Promotion` from its ``to_dict()`` (as the server sends it)."""
     from ragops.catalog import Hold
     from ragops.environments.gates import GateResult
     from ragops.environments.promotion import Promotion

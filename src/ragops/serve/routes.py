@@ -24,6 +24,7 @@ from ragops.serve.schemas import (
     JobOut,
     PromoteIn,
     RollbackIn,
+    RunIn,
     SearchIn,
     SearchManyIn,
     SearchManyOut,
@@ -290,12 +291,17 @@ def start_sync(index: str, request: Request, key: Writer) -> JobOut:
 @v1_router.post(
     "/indexes/{index}/run", status_code=202, summary="Start sync, eval and promotion (the main job)"
 )
-def start_run(index: str, request: Request, key: Writer) -> JobOut:
+def start_run(
+    index: str, request: Request, key: Writer, body: RunIn | None = None
+) -> JobOut:
     from ragops import pipeline
 
-    return _submit(
-        request, "run", index, key, lambda project: pipeline.run(project, index).to_dict()
-    )
+    options = body or RunIn()
+
+    def work(project: Project) -> dict[str, Any]:
+        return pipeline.run(project, index, envs=options.envs, query=options.query).to_dict()
+
+    return _submit(request, "run", index, key, work)
 
 
 def _submit(

@@ -17,6 +17,7 @@ __all__ = [
     "JobOut",
     "PromoteIn",
     "RollbackIn",
+    "RunIn",
     "SearchIn",
     "SearchManyIn",
     "SearchManyOut",
@@ -104,6 +105,16 @@ class EvalIn(_Strict):
     dataset: str | None = Field(default=None, description="One eval set (default: all)")
     prompt: str | None = Field(
         default=None, description="Prompt version for generated answers (default: production)"
+    )
+
+
+class RunIn(_Strict):
+    envs: list[str] | None = Field(
+        default=None,
+        description="Environments to promote into (default: the index's auto_promote)",
+    )
+    query: str | None = Field(
+        default=None, max_length=MAX_QUERY_CHARS, description="Sample search shown at the end"
     )
 
 
