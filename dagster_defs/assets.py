@@ -109,17 +109,18 @@ def chunks_asset(index: str, sources: list[str]) -> dg.AssetsDefinition:
     )
     def _chunks(ragops: RagopsResource) -> dg.MaterializeResult:
         from ragops import pipeline
-        from ragops.versions.staged import staging_dir, write_staged
 
-        with ragops.open() as project:
-            staged = pipeline.stage(project, index)
-            folder = staging_dir(project.config.data_path, index)
-            write_staged(folder, staged)
+        server = ragops.server()
+        if server is not None:  # it owns the store (a stage recovers a dead sync's points)
+            staging = server.stage(index)
+        else:
+            with ragops.open() as project:
+                staging = pipeline.stage_to_disk(project, index)
         metadata: dict[str, Any] = {
-            name: dg.MetadataValue.int(value) for name, value in staged.counts().items()
+            name: dg.MetadataValue.int(value) for name, value in staging.counts.items()
         }
-        metadata["parse_seconds"] = dg.MetadataValue.float(round(staged.seconds, 3))
-        metadata["staging"] = dg.MetadataValue.path(str(folder))
+        metadata["parse_seconds"] = dg.MetadataValue.float(staging.parse_seconds)
+        metadata["staging"] = dg.MetadataValue.path(staging.folder)
         return dg.MaterializeResult(metadata=metadata)
 
     return _chunks
@@ -139,14 +140,14 @@ def index_version_asset(index: str) -> dg.AssetsDefinition:
     )
     def _index_version(ragops: RagopsResource) -> dg.MaterializeResult:
         from ragops import pipeline
-        from ragops.versions.staged import clear_staged, read_staged, staging_dir
 
         with ragops.open() as project:
-            folder = staging_dir(project.config.data_path, index)
-            built = pipeline.build(project, index, staged=read_staged(folder))
-            clear_staged(folder)
+            server = ragops.server()
+            if server is not None:  # it owns the store: it builds
+                result = server.sync(index, staged=True)
+            else:
+                result = pipeline.build_staged(project, index).sync
             environments = environments_of(project, index)
-        result = built.sync
         assert result is not None
         return dg.MaterializeResult(
             metadata=to_dagster_metadata(describe.version_metadata(result, environments)),
@@ -183,7 +184,11 @@ def eval_asset(index: str, prompt: str | None = None) -> dg.AssetsDefinition:
                 metadata={"note": "skipped: the index has no version yet (no document indexed)"}
             )
         with ragops.open() as project:
-            candidate = pipeline.evaluate(project, pipeline.Built(index, built_version))
+            server = ragops.server()
+            if server is not None:  # it owns the store: it evaluates
+                candidate = server.evaluate(index, built_version)
+            else:
+                candidate = pipeline.evaluate(project, pipeline.Built(index, built_version))
             metadata = describe.eval_metadata(
                 project, index, candidate.version, candidate.prompt_name, candidate.prompt_sha256
             )
@@ -259,6 +264,8 @@ def production_asset(index: str) -> dg.AssetsDefinition:
 
         candidate = candidate_from(index, upstream_metadata(context, evaluated))
         checkpoint("before_release")
+        server = ragops.server()  # it owns the store (production moves its alias): it releases
+        release = server.release if server is not None else None
         with ragops.open() as project:
             if candidate is None:
                 metadata = describe.production_metadata(
@@ -268,8 +275,9 @@ def production_asset(index: str) -> dg.AssetsDefinition:
             promotions, refused = [], {}
             for env in project.config.index(index).auto_promote:
                 try:
+                    verdict = pipeline.gate(project, candidate, env)
                     promotions.append(
-                        pipeline.release(project, pipeline.gate(project, candidate, env))
+                        release(verdict) if release else pipeline.release(project, verdict)
                     )
                 except PromotionError as exc:
                     refused[env] = str(exc)

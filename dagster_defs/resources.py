@@ -11,6 +11,7 @@ from pydantic import Field
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
+    from ragops.serve.client import ProjectServer
 
 __all__ = ["RagopsResource"]
 
@@ -19,7 +20,9 @@ class RagopsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Opens the ragops project of ``config_path`` for one step.
 
     The embedded Qdrant engine is single-process, so a step holds the project only while it
-    works: :meth:`open` closes it (releasing the store's lock) even when the step fails. The
+    works: :meth:`open` closes it (releasing the store's lock) even when the step fails; and
+    while the project's server runs, the steps that need the store go through it
+    (:meth:`server`). The
     project records no asset events of its own (:mod:`ragops.events`): the assets report what
     they did as their materializations.
     """
@@ -35,3 +38,10 @@ class RagopsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield project
         finally:
             project.close()
+
+    def server(self) -> ProjectServer | None:
+        """The project's running ``ragops serve``, if any: it owns the embedded store, so the
+        steps that need the store (build, evaluate) ask it to run them."""
+        from ragops.serve.client import project_server
+
+        return project_server(self.config_path)

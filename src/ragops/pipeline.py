@@ -39,13 +39,16 @@ __all__ = [
     "Candidate",
     "IndexRun",
     "RunSummary",
+    "Staging",
     "Verdict",
     "build",
+    "build_staged",
     "evaluate",
     "gate",
     "release",
     "run",
     "stage",
+    "stage_to_disk",
     "sync",
 ]
 
@@ -62,6 +65,22 @@ class Built:
     version: int | None
     created: bool = False
     sync: SyncResult | None = None
+
+
+@dataclass(frozen=True)
+class Staging:
+    """What :func:`stage_to_disk` left for the build step: where, and how much."""
+
+    index: str
+    folder: str
+    counts: dict[str, int]
+    parse_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "folder": self.folder, "counts": self.counts,
+            "parse_seconds": self.parse_seconds,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,6 +158,28 @@ def build(
             ]
         )
     return Built(index, result.version, result.created_version, result)
+
+
+def stage_to_disk(project: Project, index: str, progress: SyncProgress | None = None) -> Staging:
+    """:func:`stage`, written to the index's staging folder for :func:`build_staged` (Dagster's
+    chunks step; a later step, or the project's server, builds from it)."""
+    from ragops.versions.staged import staging_dir, write_staged
+
+    staged = stage(project, index, progress)
+    folder = staging_dir(project.config.data_path, index)
+    write_staged(folder, staged)
+    return Staging(index, str(folder), staged.counts(), round(staged.seconds, 3))
+
+
+def build_staged(project: Project, index: str, progress: SyncProgress | None = None) -> Built:
+    """:func:`build` from the changes :func:`stage` left in the index's staging folder (where
+    Dagster's chunks step writes them; stale staging is ignored), then clear the folder."""
+    from ragops.versions.staged import clear_staged, read_staged, staging_dir
+
+    folder = staging_dir(project.config.data_path, index)
+    built = build(project, index, staged=read_staged(folder), progress=progress)
+    clear_staged(folder)
+    return built
 
 
 def sync(

@@ -243,8 +243,8 @@ def test_every_search_through_the_server_is_in_the_query_log(server: Server) -> 
 
 def test_the_cli_goes_through_the_running_server(server: Server) -> None:
     """While the server owns the store, the project's CLI searches, syncs, evaluates, promotes,
-    rolls back and runs the main job through it (with its local token); a command that needs the store itself,
-    or a user who cannot read the token, is told which server holds it."""
+    rolls back and runs the main job through it (with its local token); a command that needs
+    the store itself, or a user who cannot read the token, is told which server holds it."""
     from ragops.queries import read_queries
     from tests.test_cli import as_json, cli
 
@@ -366,3 +366,42 @@ def test_ask_and_eval_through_the_server(tmp_path: Path, openai_stub: OpenAIStub
             missing = writer.post("/v1/indexes/docs/eval", json={"version": 7})
             assert missing.status_code == 404, missing.text
     assert QUERY in openai_stub.requests[0].prompt
+
+
+def test_the_dagster_steps_go_through_the_running_server(server: Server) -> None:
+    """While the server owns the store, a Dagster run still stages, builds, evaluates and
+    promotes: the steps that need the store are the server's jobs and requests; the rest
+    reads and writes the catalog."""
+    import dagster as dg
+
+    from dagster_defs import build_definitions
+
+    doc = server.config.parent / "docs" / "bees.md"
+    doc.write_text("# Bees\n\nBees make honey from nectar.\n")
+    defs = build_definitions(str(server.config))
+    result = dg.materialize(
+        [*(defs.assets or []), *(defs.asset_checks or [])],  # type: ignore[list-item]
+        resources=defs.resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert result.success
+    meta = {
+        tuple(e.asset_key.path): {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key is not None
+    }
+    assert (meta["docs", "index_version"]["version"], meta["docs", "index_version"]["new"]) == (
+        2, 1,
+    )  # fmt: skip
+    assert meta["docs", "eval"]["version"] == 2
+    assert meta["docs", "production"]["version"] == 2
+    with server.client("read") as reader:
+        jobs = reader.get("/v1/jobs").json()["jobs"]
+        found = reader.post("/v1/indexes/docs/search", json={"query": "honey", "k": 1}).json()
+    assert [(j["kind"], j["state"]) for j in jobs] == [
+        ("eval", "succeeded"),
+        ("sync", "succeeded"),
+        ("stage", "succeeded"),
+    ]  # fmt: skip, newest first
+    assert (found["version"], found["hits"][0]["doc_id"]) == (2, "bees.md")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ragops.cli.app import JsonOption, app, project_session, stdout_to_stderr
+from ragops.cli.app import JsonOption, app, project_session, state, stdout_to_stderr
 from ragops.cli.console import emit_json, err, errors, out, print_table
 
 USAGE = "write `ragops eval INDEX`, `ragops eval show INDEX` or `ragops eval compare INDEX A B`"
@@ -62,12 +62,12 @@ def eval_(
         return
     if more:
         raise typer.BadParameter(f"unexpected arguments {' '.join(more)}; {USAGE}")
-    from ragops.cli.server_client import project_server
     from ragops.evals.evaluate import evaluate_index
     from ragops.llm.prompts import index_prompt
+    from ragops.serve.client import project_server
 
     with errors(as_json), stdout_to_stderr(as_json):
-        server = project_server()
+        server = project_server(state.config)
         if server is not None:  # it owns the store: it evaluates
             body = {"version": version, "dataset": dataset, "prompt": prompt}
             runs = server.job(f"/v1/indexes/{index}/eval", body)["evals"]

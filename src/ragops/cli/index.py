@@ -17,6 +17,7 @@ from ragops.cli.app import (
     parse_filters,
     parse_principals,
     project_session,
+    state,
     stdout_to_stderr,
 )
 from ragops.cli.console import emit_json, err, errors, out, print_table, ragops_command
@@ -65,10 +66,10 @@ def sync(
     """Pull the sources and build a new version of each index that changed (through the
     project's `ragops serve` when one runs)."""
     from ragops import pipeline
-    from ragops.cli.server_client import project_server
+    from ragops.serve.client import project_server
 
     with errors(as_json), stdout_to_stderr(as_json):
-        server = project_server()
+        server = project_server(state.config)
         if server is not None:
             results = [server.sync(name) for name in server.index_names(index)]
         else:
@@ -171,10 +172,10 @@ def run(
     Exits with status 3 when a gate refused a promotion (1 on errors).
     """
     from ragops import pipeline
-    from ragops.cli.server_client import project_server
+    from ragops.serve.client import project_server
 
     with errors(as_json), stdout_to_stderr(as_json):
-        server = project_server()
+        server = project_server(state.config)
         if server is not None:  # it owns the store: it runs the job, one index at a time
             body = {"envs": env, "query": query}
             started = time.perf_counter()
@@ -202,9 +203,9 @@ def run(
 
 def _print_summary(summary: dict[str, Any]) -> None:
     """What ``RunSummary.to_dict()`` holds (made here or by the server), for people."""
-    from ragops.cli.server_client import promotion as promotion_from
-    from ragops.cli.server_client import sync_result
     from ragops.hits import Hit
+    from ragops.serve.client import promotion as promotion_from
+    from ragops.serve.client import sync_result
 
     for item in summary["indexes"]:
         sync = sync_result(item["sync"])
@@ -264,14 +265,14 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
-    from ragops.cli.server_client import project_server
     from ragops.hits import Hit
     from ragops.retriever import Retriever
+    from ragops.serve.client import project_server
 
     filters = parse_filters(filter_)
     principals = parse_principals(as_)
     with errors(as_json), stdout_to_stderr(as_json):
-        server = project_server()
+        server = project_server(state.config)
         if server is not None:  # it owns the store: ask it
             body: dict[str, Any] = {"query": query, "k": k, "env": env, "filters": filters}
             body |= {"version": version} if version is not None else {}

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ragops.catalog import INDEX
-from ragops.cli.app import JsonOption, app, project_session
+from ragops.cli.app import JsonOption, app, project_session, state
 from ragops.cli.console import emit_json, errors, out, print_table
 
 #: ``ragops promote`` exits with this status when a gate refused the promotion.
@@ -92,13 +92,13 @@ def promote(
 
     Exits with status 3 when a gate refuses (1 on other errors).
     """
-    from ragops.cli.server_client import project_server
     from ragops.environments import promote as promote_version
     from ragops.errors import PromotionError
+    from ragops.serve.client import project_server
 
     with errors(as_json):
         try:
-            server = project_server()
+            server = project_server(state.config)
             if server is not None:  # it owns the store (and the alias): ask it
                 promotion = server.promotion(index, "promote", {
                     "version": version, "env": env, "prompt": prompt, "force": force,
@@ -167,11 +167,11 @@ def rollback(
     The environment is then held: `ragops run` and Dagster build and evaluate new versions but
     do not promote them into it until `ragops release` (or a manual `ragops promote`).
     """
-    from ragops.cli.server_client import project_server
     from ragops.environments import rollback as rollback_env
+    from ragops.serve.client import project_server
 
     with errors(as_json):
-        server = project_server()
+        server = project_server(state.config)
         if server is not None:  # it owns the store (and the alias): ask it
             body = {"env": env, "reason": reason, "hold": hold}
             promotion = server.promotion(index, "rollback", body)

@@ -29,6 +29,7 @@ from ragops.serve.schemas import (
     SearchManyIn,
     SearchManyOut,
     SearchOut,
+    SyncIn,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -237,6 +238,15 @@ def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOu
         check_eval_set(project, index, body.dataset)
     if body.version is not None:
         version_of(project, index, body.version)
+    if body.candidate:
+        if body.dataset is not None or body.prompt is not None:
+            raise ValueError(
+                "a candidate eval runs every eval set with the candidate prompt: leave dataset "
+                "and prompt unset (or set candidate to false)"
+            )
+        return _submit(
+            request, "eval", index, key, lambda project: _candidate(project, index, body.version)
+        )
 
     def work(project: Project) -> dict[str, Any]:
         prompt = index_prompt(project, index, body.prompt)
@@ -257,7 +267,7 @@ def promote(index: str, body: PromoteIn, request: Request, key: Writer) -> dict[
     with acting_as(_actor(key)):
         promotion = promote_version(
             project, index, body.version, body.env, prompt=body.prompt, force=body.force,
-            reason=body.reason, wait=LEASE_WAIT_SECONDS,
+            reason=body.reason, wait=LEASE_WAIT_SECONDS, automatic=body.automatic,
         )  # fmt: skip
     return promotion.to_dict()
 
@@ -276,13 +286,30 @@ def rollback(index: str, body: RollbackIn, request: Request, key: Writer) -> dic
 
 
 @v1_router.post(
-    "/indexes/{index}/sync", status_code=202, summary="Start a sync; follow it at /v1/jobs/{id}"
+    "/indexes/{index}/stage",
+    status_code=202,
+    summary="List, diff, parse and chunk the changes into the index's staging folder (the "
+    "pipeline's stage step, for a sync with staged: true)",
 )
-def start_sync(index: str, request: Request, key: Writer) -> JobOut:
+def start_stage(index: str, request: Request, key: Writer) -> JobOut:
     from ragops import pipeline
 
+    return _submit(
+        request, "stage", index, key,
+        lambda project: pipeline.stage_to_disk(project, index).to_dict(),
+    )  # fmt: skip
+
+
+@v1_router.post(
+    "/indexes/{index}/sync", status_code=202, summary="Start a sync; follow it at /v1/jobs/{id}"
+)
+def start_sync(index: str, request: Request, key: Writer, body: SyncIn | None = None) -> JobOut:
+    from ragops import pipeline
+
+    staged = body is not None and body.staged
+
     def work(project: Project) -> dict[str, Any]:
-        built = pipeline.build(project, index)
+        built = (pipeline.build_staged if staged else pipeline.build)(project, index)
         return built.sync.to_dict() if built.sync is not None else {"version": built.version}
 
     return _submit(request, "sync", index, key, work)
@@ -291,9 +318,7 @@ def start_sync(index: str, request: Request, key: Writer) -> JobOut:
 @v1_router.post(
     "/indexes/{index}/run", status_code=202, summary="Start sync, eval and promotion (the main job)"
 )
-def start_run(
-    index: str, request: Request, key: Writer, body: RunIn | None = None
-) -> JobOut:
+def start_run(index: str, request: Request, key: Writer, body: RunIn | None = None) -> JobOut:
     from ragops import pipeline
 
     options = body or RunIn()
@@ -302,6 +327,20 @@ def start_run(
         return pipeline.run(project, index, envs=options.envs, query=options.query).to_dict()
 
     return _submit(request, "run", index, key, work)
+
+
+def _candidate(project: Project, index: str, version: int | None) -> dict[str, Any]:
+    """The pipeline's evaluate step on ``version`` (default: the newest)."""
+    from ragops import pipeline
+    from ragops.errors import IndexNotFoundError
+
+    if version is None:
+        latest = project.catalog.versions.latest(index)
+        if latest is None:
+            raise IndexNotFoundError(f"index {index!r} has no version yet: sync it first")
+        version = latest.number
+    candidate = pipeline.evaluate(project, pipeline.Built(index, version))
+    return {"candidate": candidate.to_dict(), "evals": candidate.to_dict()["evals"]}
 
 
 def _submit(

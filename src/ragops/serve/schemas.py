@@ -22,6 +22,7 @@ __all__ = [
     "SearchManyIn",
     "SearchManyOut",
     "SearchOut",
+    "SyncIn",
 ]
 
 #: The longest query accepted (characters); a longer one is a 422, not a slow search.
@@ -106,6 +107,20 @@ class EvalIn(_Strict):
     prompt: str | None = Field(
         default=None, description="Prompt version for generated answers (default: production)"
     )
+    candidate: bool = Field(
+        default=False,
+        description="Evaluate as the pipeline's evaluate step does (`ragops run`, Dagster's "
+        "eval step): the candidate prompt version (the prompt file as it is now) on every eval "
+        "set; the result also names the candidate. Leave dataset and prompt unset.",
+    )
+
+
+class SyncIn(_Strict):
+    staged: bool = Field(
+        default=False,
+        description="Build from the changes the stage step left in the index's staging folder "
+        "(Dagster's chunks step) instead of staging afresh",
+    )
 
 
 class RunIn(_Strict):
@@ -124,6 +139,11 @@ class PromoteIn(_Strict):
     prompt: str | None = Field(default=None, description="Prompt version to move with it")
     force: bool = False
     reason: str | None = Field(default=None, max_length=1000)
+    automatic: bool = Field(
+        default=False,
+        description="An automatic promotion (the pipeline's release step): an environment held "
+        "against automation is left alone (action `held`); a manual one releases the hold",
+    )
 
 
 class RollbackIn(_Strict):
@@ -134,7 +154,7 @@ class RollbackIn(_Strict):
 
 class JobOut(BaseModel):
     id: str
-    kind: Literal["sync", "run", "eval"]
+    kind: Literal["stage", "sync", "run", "eval"]
     index: str | None
     state: Literal["queued", "running", "succeeded", "failed"]
     submitted_by: str

@@ -1,10 +1,11 @@
-"""The project's running server, for the CLI: while ``ragops serve`` runs for a project, it
-owns the embedded store, so ``ragops search``, ``sync``, ``promote`` and ``rollback`` go
-through it (with its local token, ``<data_dir>/server.token``) instead of opening the store.
-With no server they run in this process, as always.
+"""The project's own running server, for the CLI and the Dagster steps: while ``ragops serve``
+runs for a project, it owns the embedded store, so ``ragops search``, ``sync``, ``run``,
+``eval``, ``promote`` and ``rollback`` and the Dagster steps that need the store go through it
+(with its local token, ``<data_dir>/server.token``) instead of opening the store. With no
+server they run in their own process, as always.
 
 The answers are the library's own objects rebuilt from the server's JSON, so the commands
-print the same either way.
+print the same either way. (Applications use :mod:`ragops.remote` and an API key instead.)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragops import errors
@@ -20,7 +22,9 @@ from ragops.remote import error_from_body
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
+    from ragops.config import ProjectConfig
     from ragops.environments.promotion import Promotion
+    from ragops.pipeline import Candidate, Staging, Verdict
     from ragops.versions.sync import SyncResult
 
 __all__ = ["ProjectServer", "project_server", "promotion", "sync_result"]
@@ -29,14 +33,15 @@ __all__ = ["ProjectServer", "project_server", "promotion", "sync_result"]
 JOB_TIMEOUT_SECONDS = 6 * 3600
 
 
-def project_server() -> ProjectServer | None:
-    """The server of the CLI's project when one runs and this user may use its local token."""
+def project_server(config: str | Path | ProjectConfig | None) -> ProjectServer | None:
+    """The server of the project ``config`` (a ragops.yaml path, a loaded config, or None to
+    search for ragops.yaml) when one runs and this user may read its local token."""
     from ragops.catalog import current_actor
-    from ragops.cli.app import state
-    from ragops.config import load_config
+    from ragops.config import ProjectConfig, load_config
     from ragops.discovery import local_token, running_server
 
-    config = load_config(state.config)
+    if not isinstance(config, ProjectConfig):
+        config = load_config(config)
     info = running_server(config.data_path)
     token = local_token(config.data_path) if info is not None else None
     if info is None or token is None:
@@ -102,9 +107,34 @@ class ProjectServer:
         result: dict[str, Any] = job["result"]
         return result
 
-    def sync(self, index: str) -> SyncResult:
-        """Start a sync job and follow it to its end."""
-        return sync_result(self.job(f"/v1/indexes/{index}/sync"))
+    def stage(self, index: str) -> Staging:
+        """The pipeline's stage step, run by the server, its changes in the staging folder."""
+        from ragops.pipeline import Staging
+
+        return Staging(**self.job(f"/v1/indexes/{index}/stage"))
+
+    def sync(self, index: str, *, staged: bool = False) -> SyncResult:
+        """Start a sync job and follow it to its end (``staged``: build from the index's
+        staging folder, as :func:`ragops.pipeline.build_staged`)."""
+        return sync_result(self.job(f"/v1/indexes/{index}/sync", {"staged": staged}))
+
+    def evaluate(self, index: str, version: int) -> Candidate:
+        """The pipeline's evaluate step on ``version``, run by the server."""
+        from ragops.pipeline import Candidate
+
+        data = self.job(f"/v1/indexes/{index}/eval", {"version": version, "candidate": True})
+        found = data["candidate"]
+        return Candidate(index, found["version"], found["prompt"], found["prompt_sha256"])
+
+    def release(self, verdict: Verdict) -> Promotion:
+        """The pipeline's release step for ``verdict``, run by the server (which checks the
+        gates again under the index's lease)."""
+        candidate = verdict.candidate
+        body = {
+            "version": candidate.version, "env": verdict.env,
+            "prompt": candidate.prompt_sha256, "automatic": True,
+        }  # fmt: skip
+        return self.promotion(candidate.index, "promote", body)
 
     def promotion(self, index: str, action: str, body: dict[str, Any]) -> Promotion:
         return promotion(self.call("POST", f"/v1/indexes/{index}/{action}", body))
