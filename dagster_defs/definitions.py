@@ -5,9 +5,10 @@
     S/documents → I/chunks → I/index_version → I/eval → I/production
                                                  └ check gates_pass (blocking)
 
-one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does), and three
+one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does), and four
 sensors: ``ragops_sources_sensor`` runs the part of that job belonging to the indexes whose
-sources changed (``sensors.py``), ``ragops_prompts_sensor`` observes the prompt files and
+sources changed (``sensors.py``), ``ragops_prompts_sensor`` observes the prompt files,
+``ragops_queries_sensor`` the query log (``queries/log``, ``monitoring.py``), and
 ``ragops_automation`` runs evals and promotions when versions change (``automation.py``). Steps
 run in one process (``in_process_executor``): the embedded Qdrant engine is single-process,
 and a process per step costs 7-10 s here.
@@ -28,6 +29,7 @@ from dagster_defs.assets import (
     source_documents_asset,
 )
 from dagster_defs.automation import automation_sensor, prompt_asset, prompts_sensor
+from dagster_defs.monitoring import queries_sensor, query_log_asset
 from dagster_defs.resources import RagopsResource
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 from ragops.llm.prompt_files import prompt_files
@@ -58,6 +60,7 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     ]
     prompts = prompt_files(config.prompts_path)
     assets += [prompt_asset(name, file) for name, file in prompts.items()]
+    assets.append(query_log_asset(config.queries_path()))
     checks: list[dg.AssetChecksDefinition] = []
     for name, index in config.indexes.items():
         assets += [
@@ -87,6 +90,7 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
             ),
             automation_sensor(),
             prompts_sensor(prompts),
+            queries_sensor(config.queries_path()),
         ],
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,

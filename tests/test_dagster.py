@@ -233,7 +233,7 @@ def test_definitions_load_with_the_expected_lineage(
 
     graph = defs.resolve_asset_graph()
     keys = {tuple(key.path) for key in graph.get_all_asset_keys()}
-    assert keys == set(LINEAGE)
+    assert keys == set(LINEAGE) | {("queries", "log")}
     for key, parents in LINEAGE.items():
         node = graph.get(dg.AssetKey(list(key)))
         assert {tuple(p.path) for p in node.parent_keys} == parents, key
@@ -248,7 +248,8 @@ def test_definitions_load_with_the_expected_lineage(
     job = defs.resolve_job_def(MAIN_JOB)
     assert job.executor_def is dg.in_process_executor
     assert defs.executor is dg.in_process_executor
-    assert {tuple(k.path) for k in job.asset_layer.executable_asset_keys} == set(LINEAGE)
+    executable = {tuple(k.path) for k in job.asset_layer.executable_asset_keys}
+    assert executable == set(LINEAGE), "the query log is observed, not built, by the job"
     sensor = defs.resolve_sensor_def(SOURCES_SENSOR)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 30
@@ -584,7 +585,7 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
             tuple(node["assetKey"]["path"]): {tuple(dep["path"]) for dep in node["dependencyKeys"]}
             for node in nodes
         }
-        assert edges == LINEAGE
+        assert edges == {**LINEAGE, ("queries", "log"): set()}
 
         # The sources sensor runs by default: its first tick finds no version and requests a
         # run (its own process, in-process executor), which builds, evaluates and promotes.
@@ -634,3 +635,41 @@ def test_ragops_ui_serves_the_lineage(tmp_path: Path) -> None:
         assert _production(project) == 1
         assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]
     assert "enabled: false" in (home / "dagster.yaml").read_text(), "ragops ui turns telemetry off"
+
+
+def test_the_query_log_is_an_observed_asset_that_changes_with_new_queries(tmp_path: Path) -> None:
+    """``queries/log`` is observed by its sensor (no run) whenever queries were added: its
+    data version changes then, and only then, and its metadata sums up the last 24 hours."""
+    from dagster_defs.monitoring import QUERIES_SENSOR, QUERY_LOG_KEY
+    from ragops import Retriever
+
+    path = write_project(tmp_path / "project", public=True)
+    defs = build_definitions(str(path))
+    instance = dg.DagsterInstance.ephemeral()
+    assert _materialize_all(defs, instance).success
+    sensor = defs.resolve_sensor_def(QUERIES_SENSOR)
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        return sensor(context)  # type: ignore[return-value]
+
+    empty = tick(None)
+    [observation] = empty.asset_events
+    assert observation.asset_key == QUERY_LOG_KEY
+    assert observation.metadata["last_24h/queries"].value == 0
+
+    with _open(path) as project:
+        retriever = Retriever(project, "docs")
+        for query in ("tomatoes", "the full moon", "rolling back"):
+            retriever.search(query, k=2)
+    after = tick(empty.cursor)
+    [observed] = after.asset_events
+    meta = {k: v.value for k, v in observed.metadata.items()}
+    assert meta["last_24h/queries"] == 3 and meta["last_24h/by_index"] == {"docs": 3}
+    assert meta["files"] >= 1 and meta["last_24h/p50_ms"] > 0
+    assert after.cursor != empty.cursor
+    assert observed.tags["dagster/data_version"] == after.cursor
+    unchanged = tick(after.cursor)
+    assert unchanged.asset_events == []
+    assert unchanged.skip_reason is not None
+    assert unchanged.skip_reason.skip_message == "no new queries"

@@ -293,7 +293,7 @@ class Project:
                 from ragops.queries import QueryLog
 
                 self._query_log = QueryLog(
-                    self.config.data_path / "queries", text=self.config.queries.text
+                    self.config.queries_path(), text=self.config.queries.text
                 )
             return self._query_log
 

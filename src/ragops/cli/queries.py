@@ -43,9 +43,7 @@ def queries(
     span = parse_since(since)
     with errors(as_json), project_session() as project:
         project.config.index(index)
-        rows = read_queries(
-            project.config.data_path / "queries", index=index, since=span, limit=limit
-        )
+        rows = read_queries(project.config.queries_path(), index=index, since=span, limit=limit)
     if as_json:
         emit_json({"index": index, "queries": rows})
         return

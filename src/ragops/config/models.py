@@ -329,6 +329,10 @@ class ProjectConfig(_Strict):
     def store_path(self) -> Path:
         return self._resolve(self.store.path) if self.store.path else self.data_path / "qdrant"
 
+    def queries_path(self) -> Path:
+        """The query log's folder (``<data_dir>/queries``, one ``day=`` folder per day)."""
+        return self.data_path / "queries"
+
     def dagster_home(self) -> Path:
         """The Dagster instance folder: ``dagster.home``, ``$DAGSTER_HOME`` or
         ``<data_dir>/dagster``."""

@@ -11,6 +11,13 @@ generate, tokens, cost and the prompt version of an ask. :func:`read_queries` (a
 from __future__ import annotations
 
 from ragops.queries.log import QueryLog, QueryRecord, reader_of
-from ragops.queries.read import read_queries
+from ragops.queries.read import QueryLogSummary, read_queries, summarize_queries
 
-__all__ = ["QueryLog", "QueryRecord", "read_queries", "reader_of"]
+__all__ = [
+    "QueryLog",
+    "QueryLogSummary",
+    "QueryRecord",
+    "read_queries",
+    "reader_of",
+    "summarize_queries",
+]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,7 @@ import pyarrow.parquet as pq
 
 from ragops.queries.log import SCHEMA
 
-__all__ = ["read_queries"]
+__all__ = ["QueryLogSummary", "read_queries", "summarize_queries"]
 
 
 def read_queries(
@@ -39,3 +42,56 @@ def read_queries(
             rows.append(row)
     rows.sort(key=lambda row: row["at"])
     return rows[-limit:] if limit else rows
+
+
+@dataclass(frozen=True)
+class QueryLogSummary:
+    """The query log at a glance (the Dagster asset ``queries/log`` reports this)."""
+
+    folder: str
+    files: int
+    bytes: int
+    days: int
+    newest_day: str | None
+    #: Changes exactly when rows were added (files are written once and never appended to).
+    data_version: str
+    window_hours: float
+    #: Within the window: queries, by index and by kind, and the latency of the searches.
+    recent: int = 0
+    recent_by_index: dict[str, int] = field(default_factory=dict)
+    recent_by_kind: dict[str, int] = field(default_factory=dict)
+    recent_p50_ms: float | None = None
+    recent_p95_ms: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize_queries(folder: Path, window: timedelta = timedelta(hours=24)) -> QueryLogSummary:
+    """Files, size and days of the log in ``folder``, and the queries of the last ``window``."""
+    files = sorted(folder.glob("day=*/*.parquet"))
+    sizes = [(path.relative_to(folder).as_posix(), path.stat().st_size) for path in files]
+    digest = hashlib.sha256("\n".join(f"{name} {size}" for name, size in sizes).encode())
+    days = sorted({path.parent.name[4:] for path in files})
+    recent = read_queries(folder, since=window)
+    latencies = sorted(r["total_ms"] for r in recent if r["total_ms"] is not None)
+    return QueryLogSummary(
+        folder=str(folder),
+        files=len(files),
+        bytes=sum(size for _, size in sizes),
+        days=len(days),
+        newest_day=days[-1] if days else None,
+        data_version=digest.hexdigest()[:16],
+        window_hours=window.total_seconds() / 3600,
+        recent=len(recent),
+        recent_by_index=dict(Counter(r["index"] for r in recent)),
+        recent_by_kind=dict(Counter(r["kind"] for r in recent)),
+        recent_p50_ms=_percentile(latencies, 0.50),
+        recent_p95_ms=_percentile(latencies, 0.95),
+    )
+
+
+def _percentile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    return round(float(ordered[min(len(ordered) - 1, int(q * len(ordered)))]), 3)
