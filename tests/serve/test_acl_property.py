@@ -20,6 +20,7 @@ from ragops.access import create_key
 from ragops.project import Project
 from ragops.serve.schemas import MAX_K
 from tests.serve.conftest import running_server
+from tests.test_permissions import CONNECTOR  # yields each document with its acl.json entry
 
 SEED = 20261206
 QUERIES = 10_000
@@ -58,27 +59,11 @@ WORDS = [
     "hotfix",
 ]
 
-CONNECTOR = """
-import json
-from pathlib import Path
-from ragops import SourceDocument, connector
-
-@connector("restricted")
-def restricted(folder: str, project_dir: str):
-    root = Path(project_dir) / folder
-    acls = json.loads((root / "acl.json").read_text())
-    for path in sorted(root.glob("*.md")):
-        yield SourceDocument(
-            doc_id=path.name, version=str(path.stat().st_mtime_ns), filename=path.name,
-            load=path.read_bytes, acl=tuple(acls[path.name]),
-        )
-"""
-
 CONFIG = """\
 project: aclprop
 sources:
   open: {connector: filesystem, root: open, public: true}
-  restricted: {connector: restricted, folder: restricted}
+  restricted: {connector: records, folder: restricted}
 indexes:
   docs: {sources: [open, restricted], chunker: {kind: sentence}}
 """
@@ -99,8 +84,8 @@ def make_corpus(root: Path, rng: random.Random) -> tuple[set[str], dict[str, lis
         else:
             acls[name] = rng.sample(PRINCIPALS, rng.choice([0, 1, 1, 2, 3]))
     (root / "restricted" / "acl.json").write_text(json.dumps(acls))
-    (root / "connectors" / "restricted").mkdir(parents=True)
-    (root / "connectors" / "restricted" / "__init__.py").write_text(CONNECTOR)
+    (root / "connectors" / "records").mkdir(parents=True)
+    (root / "connectors" / "records" / "__init__.py").write_text(CONNECTOR)
     (root / "ragops.yaml").write_text(CONFIG)
     return public, acls
 
