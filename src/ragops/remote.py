@@ -54,9 +54,19 @@ class RemoteRetriever:
         #: The version the last search read.
         self.last_version: int | None = None
 
-    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str | None = None,
+        group_size: int = 1,
+    ) -> list[Hit]:
         """The ``k`` chunks closest to ``query``, best first (see ``Retriever.search``)."""
         body: dict[str, Any] = {"query": query, "k": k, "env": self.env}
+        if group_by is not None:
+            body.update(group_by=group_by, group_size=group_size)
         if filters:
             body["filters"] = dict(filters)
         if self.pinned_version is not None:
@@ -66,7 +76,13 @@ class RemoteRetriever:
         return [Hit(**hit) for hit in answer["hits"]]
 
     def search_many(
-        self, queries: Sequence[str], k: int = 5, filters: Mapping[str, Any] | None = None
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str | None = None,
+        group_size: int = 1,
     ) -> list[list[Hit]]:
         """Search several queries at once, in order: one request per
         :data:`~ragops.serve.schemas.MAX_QUERIES` queries, each reading one version and
@@ -78,6 +94,8 @@ class RemoteRetriever:
             body: dict[str, Any] = {
                 "queries": list(queries[start : start + MAX_QUERIES]), "k": k, "env": self.env,
             }  # fmt: skip
+            if group_by is not None:
+                body.update(group_by=group_by, group_size=group_size)
             if filters:
                 body["filters"] = dict(filters)
             if self.pinned_version is not None:

@@ -192,20 +192,39 @@ class Retriever:
 
     # -- search ------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, filters: Mapping[str, Any] | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str | None = None,
+        group_size: int = 1,
+    ) -> list[Hit]:
         """The ``k`` chunks closest to ``query``, best first.
 
         ``filters`` maps a payload key to a value or a list of values (match any): ``doc_id``,
         ``source``, or any metadata key (``{"extension": ".md"}``).
+        ``group_by="doc_id"``: one hit per document instead, the best chunk of each of the
+        ``k`` best documents (with ``group_size`` > 1, its next best chunks right after it).
         """
-        return self.search_many([query], k=k, filters=filters)[0]
+        return self.search_many(
+            [query], k=k, filters=filters, group_by=group_by, group_size=group_size
+        )[0]
 
     def search_many(
-        self, queries: Sequence[str], k: int = 5, filters: Mapping[str, Any] | None = None
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str | None = None,
+        group_size: int = 1,
     ) -> list[list[Hit]]:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        _check_grouping(group_by, group_size)
         from ragops.tracing import tracer
 
         attributes = {
@@ -237,7 +256,10 @@ class Retriever:
             results = []
             for query, vector in zip(queries, vectors, strict=True):
                 searched = time.perf_counter()
-                hits = self.search_vector(vector, k=k, filters=filters, _target=target)
+                hits = self.search_vector(
+                    vector, k=k, filters=filters, group_by=group_by, group_size=group_size,
+                    _target=target,
+                )  # fmt: skip
                 search_ms = (time.perf_counter() - searched) * 1000
                 results.append(hits)
                 self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
@@ -284,9 +306,13 @@ class Retriever:
         vector: Sequence[float],
         k: int = 5,
         filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str | None = None,
+        group_size: int = 1,
         _target: _Target | None = None,
     ) -> list[Hit]:
-        """Search with a query vector you embedded yourself."""
+        """Search with a query vector you embedded yourself (options as :meth:`search`)."""
+        _check_grouping(group_by, group_size)
         target = _target or self._target()
         self._check_filter_keys(filters, target)
         payload_filters = _payload_filters(filters) or {}
@@ -297,13 +323,16 @@ class Retriever:
                     "already decide which documents this retriever reads"
                 )
             payload_filters["acl"] = readable_by(self.principals)
-        points = self.project.store.search(
-            target.generation.collection,
-            list(map(float, vector)),
-            k,
-            target.version,
-            payload_filters or None,
-        )
+        store, query = self.project.store, list(map(float, vector))
+        collection, flt = target.generation.collection, payload_filters or None
+        if group_by is None:
+            points = store.search(collection, query, k, target.version, flt)
+        else:
+            field = group_by if group_by in TOP_LEVEL_FIELDS else f"metadata.{group_by}"
+            groups = store.search_groups(
+                collection, query, k, target.version, flt, group_by=field, group_size=group_size
+            )
+            points = [point for group in groups for point in group]
         return [
             Hit(
                 text=p.payload.get("text", ""),
@@ -353,6 +382,13 @@ class Retriever:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _check_grouping(group_by: str | None, group_size: int) -> None:
+    if group_by is not None and not group_by.strip():
+        raise ValueError("group_by must name a payload field, such as 'doc_id'")
+    if group_size < 1:
+        raise ValueError(f"group_size must be at least 1, got {group_size}")
 
 
 def _resolve(catalog: Catalog, index: str, number: int) -> _Target:

@@ -617,3 +617,32 @@ def test_delete_closed_removes_exactly_the_points_between_kept_versions(
     assert store.delete_closed("c", None, 1) == 0
     assert store.delete_closed("c", 1, 4) == 2
     assert sorted(p.id for p in store.scroll("c")) == sorted(pid(n) for n in (0, 1, 4, 5))
+
+
+# -- one hit per document -------------------------------------------------------------------
+
+
+def test_grouped_search_returns_each_document_once_best_first(store: VectorStore) -> None:
+    """One long document whose 60 chunks are all nearer than any other document's: the groups
+    still hold k distinct documents (the embedded adapter must search deeper than its first
+    try), each with its best chunks, closed points excluded."""
+    store.create_collection("c", 4, "cosine")
+    big = [point(n, unit(n * 0.5), doc_id="big") for n in range(60)]  # 0° … 29.5°
+    others = [point(100 + n, unit(40 + n * 5), doc_id=f"doc-{n}") for n in range(4)]
+    closed = point(200, unit(0.1), doc_id="gone", v_to=1)  # not in version 1
+    extra = point(201, unit(41), doc_id="doc-0")  # doc-0's second chunk
+    store.upsert("c", [*big, *others, closed, extra])
+
+    groups = store.search_groups("c", unit(0), 3, version=1)
+    assert [[p.payload["doc_id"] for p in g] for g in groups] == [["big"], ["doc-0"], ["doc-1"]]
+    assert [g[0].id for g in groups] == [pid(0), pid(100), pid(101)]
+
+    pairs = store.search_groups("c", unit(0), 2, version=1, group_size=2)
+    assert [[p.id for p in g] for g in pairs] == [[pid(0), pid(1)], [pid(100), pid(201)]]
+    assert pairs[0][0].score > pairs[0][1].score > pairs[1][0].score
+
+    everything = store.search_groups("c", unit(0), 50, version=1)
+    assert [g[0].payload["doc_id"] for g in everything] == ["big", *(f"doc-{n}" for n in range(4))]
+    only = store.search_groups("c", unit(0), 5, version=1, filters={"doc_id": ["doc-2", "doc-3"]})
+    assert [g[0].payload["doc_id"] for g in only] == ["doc-2", "doc-3"]
+    assert store.search_groups("c", unit(0), 0, version=1) == []

@@ -155,7 +155,10 @@ def history(index: str, request: Request, _key: Reader, env: str | None = None) 
 def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchOut:
     started = time.perf_counter()
     retriever = _retriever(request, index, body, key)
-    hits = retriever.search(body.query, k=body.k, filters=body.filters)
+    hits = retriever.search(
+        body.query, k=body.k, filters=body.filters, group_by=body.group_by,
+        group_size=body.group_size,
+    )  # fmt: skip
     request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc()
     return SearchOut(
         index=index,
@@ -174,7 +177,10 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
 def search_many(index: str, body: SearchManyIn, request: Request, key: Reader) -> SearchManyOut:
     started = time.perf_counter()
     retriever = _retriever(request, index, body, key)
-    results = retriever.search_many(body.queries, k=body.k, filters=body.filters)
+    results = retriever.search_many(
+        body.queries, k=body.k, filters=body.filters, group_by=body.group_by,
+        group_size=body.group_size,
+    )  # fmt: skip
     request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc(
         len(body.queries)
     )

@@ -41,6 +41,14 @@ class _SearchOptions(_Strict):
     )
     env: str = Field(default="production", description="Environment to read")
     version: int | None = Field(default=None, ge=1, description="Read this exact version")
+    group_by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="One hit per value of this field (`doc_id`: one per document); k counts "
+        "the groups",
+    )
+    group_size: int = Field(default=1, ge=1, le=10, description="Hits per group, best first")
     principals: list[str] | None = Field(
         default=None,
         description="Search on behalf of these principals (admin keys only); default: the "

@@ -109,6 +109,21 @@ class VectorStore(Protocol):
     ) -> list[ScoredPoint]:
         """The ``k`` nearest points visible in ``version``, best first, with payloads."""
 
+    def search_groups(
+        self,
+        name: str,
+        vector: Sequence[float],
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str = "doc_id",
+        group_size: int = 1,
+    ) -> list[list[ScoredPoint]]:
+        """The ``k`` best groups of points visible in ``version`` that share the payload field
+        ``group_by``, each with its best ``group_size`` points, best group first (see
+        :mod:`ragops.store.groups`)."""
+
     def count(self, name: str, version: int | None = None) -> int:
         """Points visible in ``version``, or all points when ``version`` is None."""
 

@@ -326,6 +326,37 @@ class ClientStore:
             for p in response.points
         ]
 
+    def search_groups(
+        self,
+        name: str,
+        vector: Sequence[float],
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str = "doc_id",
+        group_size: int = 1,
+    ) -> list[list[ScoredPoint]]:
+        """The ``k`` best groups, from Qdrant's groups API."""
+        query = self._conn.check_vector(name, vector)
+        distance = self._require(name)[1]
+        if k <= 0:
+            return []
+        params = qm.SearchParams(hnsw_ef=max(self.hnsw_ef, k)) if self._is_server else None
+        response = self._call(
+            "search groups", name, self._client.query_points_groups, name,
+            group_by=group_by, query=query, limit=k, group_size=max(1, group_size),
+            query_filter=qdrant_filter(version, filters), with_payload=True,
+            search_params=params,
+        )  # fmt: skip
+        return [
+            [
+                ScoredPoint(str(p.id), score_from_qdrant(p.score, distance), dict(p.payload or {}))
+                for p in group.hits
+            ]
+            for group in response.groups
+        ]
+
     def _count(self, name: str, flt: qm.Filter | None) -> int:
         result = self._call("count points", name, self._client.count, name, flt, exact=True)
         return int(result.count)

@@ -44,6 +44,7 @@ from ragops.store.common import (
 from ragops.store.edge_files import ProcessLock, read_aliases, write_aliases
 from ragops.store.edge_schema import edge_config, edge_filter, record
 from ragops.store.edge_shards import COLLECTIONS_DIR, DAMAGE_REMEDY, EdgeShards
+from ragops.store.groups import groups_by_overfetch
 
 __all__ = ["EdgeStore"]
 
@@ -272,6 +273,26 @@ class EdgeStore:
             )
             for h in hits
         ]
+
+    def search_groups(
+        self,
+        name: str,
+        vector: Sequence[float],
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        group_by: str = "doc_id",
+        group_size: int = 1,
+    ) -> list[list[ScoredPoint]]:
+        """The ``k`` best groups (qdrant-edge has no groups API: see
+        :func:`~ragops.store.groups.groups_by_overfetch`)."""
+        if k <= 0:
+            return []
+        return groups_by_overfetch(
+            lambda limit: self.search(name, vector, limit, version, filters),
+            k, group_by, max(1, group_size),
+        )  # fmt: skip
 
     def count(self, name: str, version: int | None = None) -> int:
         """Points visible in ``version``, or all points when ``version`` is None."""
