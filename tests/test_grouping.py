@@ -12,6 +12,7 @@ import ragops
 from ragops import Retriever
 from ragops.project import Project
 from tests.conftest import write_project
+from tests.test_cli import as_json, cli
 
 GARDEN = "# Growing tomatoes\n\n" + "\n\n".join(
     f"## Step {n}\n\nTomato plants in the garden need {topic}. Water the tomato beds in the "
@@ -63,6 +64,10 @@ def test_grouping_returns_each_document_once(project_config: Path) -> None:
         assert [h.doc_id for h in batch] == grouped
         with pytest.raises(ValueError, match="group_size must be at least 1"):
             retriever.search(QUERY, group_by="doc_id", group_size=0)
+
+    found = as_json(cli("search", "docs", QUERY, "-k", "3", "--group-by", "doc_id", "--json",
+                        cwd=project_config.parent))  # fmt: skip
+    assert [h["doc_id"] for h in found["hits"]] == grouped
 
 
 def test_grouping_over_rest(project_config: Path) -> None:

@@ -262,6 +262,17 @@ def search(
             help="Search as this principal (repeatable): only the documents its ACLs allow",
         ),
     ] = None,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            metavar="FIELD",
+            help="One hit per value of FIELD (doc_id: one per document); -k counts groups",
+        ),
+    ] = None,
+    group_size: Annotated[
+        int, typer.Option("--group-size", min=1, max=10, help="Hits per group with --group-by")
+    ] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
@@ -277,6 +288,7 @@ def search(
             body: dict[str, Any] = {"query": query, "k": k, "env": env, "filters": filters}
             body |= {"version": version} if version is not None else {}
             body |= {"principals": principals} if principals is not None else {}
+            body |= {"group_by": group_by, "group_size": group_size} if group_by else {}
             answer = server.search(index, body)
             hits = [Hit(**hit) for hit in answer["hits"]]
             served, seconds = answer["version"], answer["took_ms"] / 1000
@@ -286,7 +298,9 @@ def search(
                     project, index, env=env, version=version, principals=principals, face="cli"
                 )
                 started = time.perf_counter()
-                hits = retriever.search(query, k=k, filters=filters)
+                hits = retriever.search(
+                    query, k=k, filters=filters, group_by=group_by, group_size=group_size
+                )
                 seconds = time.perf_counter() - started
                 served = retriever.last_version
     if as_json:
