@@ -14,8 +14,11 @@ paragraph (most of them from the same article) is a distractor. Scored with
 
 Reports indexing seconds, eval seconds (search + metrics), questions/s, recall@1/5/10, MRR,
 nDCG@10, hit_rate@5, the ragas ``id_context_recall`` / ``id_context_precision``, and the
-chunk count. There is no official published number for all-MiniLM-L6-v2 on SQuAD paragraph
-retrieval (SQuAD is not in BEIR or MTEB retrieval); these are ragops' own figures.
+chunk count, each with plain dense search and with one hit per document
+(``group_by="doc_id"``, the ``*_grouped`` runs); and search latency alone (p50/p99, query
+vectors embedded beforehand) for both. There is no official published number for
+all-MiniLM-L6-v2 on SQuAD paragraph retrieval (SQuAD is not in BEIR or MTEB retrieval); these
+are ragops' own figures.
 
     python -m benchmarks.bench_squad [--questions 1000] [--all]
 
@@ -36,7 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import ragops
-from benchmarks.common import SHARED_DATA, peak_rss_mib, require, save, write_project
+from benchmarks.common import (
+    SHARED_DATA,
+    peak_rss_mib,
+    require,
+    save,
+    summary_ms,
+    write_project,
+)
 
 SQUAD_DEV = SHARED_DATA / "squad-v1.1" / "dev-v1.1.json"
 K = 10
@@ -104,6 +114,16 @@ def evaluate(samples: list, search: Any, name: str) -> dict[str, Any]:
     }
 
 
+def _search_ms(retriever: Any, vectors: Any, group_by: str | None) -> dict[str, float]:
+    """Search time alone (query vectors embedded beforehand), k=10, one query at a time."""
+    times = []
+    for vector in list(vectors) * 3:
+        started = time.perf_counter()
+        retriever.search_vector(vector, k=K, group_by=group_by)
+        times.append(time.perf_counter() - started)
+    return summary_ms(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=1000)
@@ -159,18 +179,29 @@ def main() -> None:
             doc = point.payload["doc_id"]
             chunks_per_doc[doc] = chunks_per_doc.get(doc, 0) + 1
 
-        retriever = Retriever(project, "bench", version=result.version)
+        retriever = Retriever(project, "bench", version=result.version, log=False)
 
-        def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
-            return [
-                [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
-                for hits in retriever.search_many(questions, k=k)
-            ]
+        def searcher(group_by: str | None) -> Any:
+            def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
+                return [
+                    [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
+                    for hits in retriever.search_many(questions, k=k, group_by=group_by)
+                ]
 
+            return search
+
+        search, grouped = searcher(None), searcher("doc_id")
         evaluate(sampled[:64], search, "warm-up")  # first inferences and ragas import, untimed
         runs = {"sample": evaluate(sampled, search, f"squad-dev-{len(sampled)}")}
+        runs["sample_grouped"] = evaluate(sampled, grouped, f"squad-dev-{len(sampled)}-grouped")
         if args.all:
             runs["all"] = evaluate(everything, search, "squad-dev-all")
+            runs["all_grouped"] = evaluate(everything, grouped, "squad-dev-all-grouped")
+        vectors = retriever.embed_queries([s.question for s in sampled[:200]])
+        search_latency = {
+            name: _search_ms(retriever, vectors, group_by)
+            for name, group_by in (("dense", None), ("dense_grouped", "doc_id"))
+        }
         project.close()
 
     unmapped = sorted(set(chunks_per_doc) - set(to_squad))
@@ -197,6 +228,7 @@ def main() -> None:
         "index_seconds": round(index_seconds, 2),
         "index_stage_seconds": {k: round(v, 2) for k, v in result.timings.items()},
         **runs,
+        "search_latency_k10": search_latency,
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "note": ANCHOR_NOTE,
     }

@@ -104,11 +104,11 @@ def _squad_rows(result: dict) -> list[tuple[str, str]]:
         ),
         ("index wall (model loaded)", f"{result['index_seconds']} s"),
     ]
-    for key in ("sample", "all"):
+    for key in ("sample", "sample_grouped", "all", "all_grouped"):
         run = result.get(key)
         if not run:
             continue
-        n = f"{run['questions']:,} q"
+        n = f"{run['questions']:,} q" + (", one hit per document" if "grouped" in key else "")
         rows += [
             (
                 f"recall@1 / @5 / @10 ({n})",
@@ -127,6 +127,9 @@ def _squad_rows(result: dict) -> list[tuple[str, str]]:
                 f"{run['eval_seconds']} s, {run['questions_per_second']}/s",
             ),
         ]
+    for name, latency in result.get("search_latency_k10", {}).items():
+        rows.append((f"search alone p50 / p99, k=10 ({name})",
+                     f"{latency['p50_ms']} / {latency['p99_ms']} ms"))  # fmt: skip
     return rows
 
 
