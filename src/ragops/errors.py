@@ -115,6 +115,11 @@ class LeaseLostError(IndexLockedError):
     """
 
 
+class MassDeleteError(RagopsError):
+    """A listing would delete more of a source's documents than it may (a source that came back
+    empty or half empty by mistake); nothing was changed."""
+
+
 class PromotionError(RagopsError):
     """A promotion or rollback was refused. ``gates``: every gate checked (GateResult), when
     the gates refused it."""

@@ -140,14 +140,19 @@ def build(
     index: str,
     staged: StagedChanges | None = None,
     progress: SyncProgress | None = None,
+    *,
+    allow_mass_delete: bool = False,
 ) -> Built:
     """Build the index's next version (from ``staged`` when it still matches), then apply
-    retention, under one hold of the index's lease."""
+    retention, under one hold of the index's lease. ``allow_mass_delete``: see
+    :func:`ragops.versions.sync.sync_index`."""
     from ragops.versions.retention import collect_garbage
     from ragops.versions.sync import sync_index
 
     with project.lease(index, "sync") as lease:
-        result = sync_index(project, index, progress, staged, lease=lease)
+        result = sync_index(
+            project, index, progress, staged, lease=lease, allow_mass_delete=allow_mass_delete
+        )
         if result.created_version:
             result.pruned_versions = collect_garbage(project, index, lease=lease).pruned
     if result.created_version:
@@ -171,24 +176,37 @@ def stage_to_disk(project: Project, index: str, progress: SyncProgress | None = 
     return Staging(index, str(folder), staged.counts(), round(staged.seconds, 3))
 
 
-def build_staged(project: Project, index: str, progress: SyncProgress | None = None) -> Built:
+def build_staged(
+    project: Project,
+    index: str,
+    progress: SyncProgress | None = None,
+    *,
+    allow_mass_delete: bool = False,
+) -> Built:
     """:func:`build` from the changes :func:`stage` left in the index's staging folder (where
     Dagster's chunks step writes them; stale staging is ignored), then clear the folder."""
     from ragops.versions.staged import clear_staged, read_staged, staging_dir
 
     folder = staging_dir(project.config.data_path, index)
-    built = build(project, index, staged=read_staged(folder), progress=progress)
+    built = build(
+        project, index, staged=read_staged(folder), progress=progress,
+        allow_mass_delete=allow_mass_delete,
+    )  # fmt: skip
     clear_staged(folder)
     return built
 
 
 def sync(
-    project: Project, index: str | None = None, progress: SyncProgress | None = None
+    project: Project,
+    index: str | None = None,
+    progress: SyncProgress | None = None,
+    *,
+    allow_mass_delete: bool = False,
 ) -> list[SyncResult]:
     """Build every index (or one), in configuration order; what each sync did."""
     results = []
     for name in _index_names(project, index):
-        built = build(project, name, progress=progress)
+        built = build(project, name, progress=progress, allow_mass_delete=allow_mass_delete)
         assert built.sync is not None
         results.append(built.sync)
     return results

@@ -62,6 +62,14 @@ def sync(
     ] = None,
     as_json: JsonOption = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for another sync to finish")] = False,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Let a listing delete more of a source than its max_delete_fraction (when the "
+            "documents really are gone)",
+        ),
+    ] = False,
 ) -> None:
     """Pull the sources and build a new version of each index that changed (through the
     project's `ragops serve` when one runs)."""
@@ -71,11 +79,17 @@ def sync(
     with errors(as_json), stdout_to_stderr(as_json):
         server = project_server(state.config)
         if server is not None:
-            results = [server.sync(name) for name in server.index_names(index)]
+            results = [
+                server.sync(name, allow_mass_delete=allow_mass_delete)
+                for name in server.index_names(index)
+            ]
         else:
             results = _while_locked(
-                wait, not as_json, lambda project, bars: pipeline.sync(project, index, bars)
-            )
+                wait, not as_json,
+                lambda project, bars: pipeline.sync(
+                    project, index, bars, allow_mass_delete=allow_mass_delete
+                ),
+            )  # fmt: skip
     if as_json:
         emit_json({"indexes": [_sync_json(r) for r in results]})
         return

@@ -195,6 +195,14 @@ class SourceConfig(BaseModel):
         description="Principals who may read a document of this source that has no ACL of its "
         "own, e.g. [group:eng]",
     )
+    max_delete_fraction: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="A sync whose listing would delete more than this fraction of the source's "
+        "documents stops and changes nothing (1.0: never stop); `--allow-mass-delete` lets one "
+        "sync through",
+    )
 
     @field_validator("acl")
     @classmethod

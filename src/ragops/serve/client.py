@@ -113,10 +113,13 @@ class ProjectServer:
 
         return Staging(**self.job(f"/v1/indexes/{index}/stage"))
 
-    def sync(self, index: str, *, staged: bool = False) -> SyncResult:
+    def sync(
+        self, index: str, *, staged: bool = False, allow_mass_delete: bool = False
+    ) -> SyncResult:
         """Start a sync job and follow it to its end (``staged``: build from the index's
         staging folder, as :func:`ragops.pipeline.build_staged`)."""
-        return sync_result(self.job(f"/v1/indexes/{index}/sync", {"staged": staged}))
+        body = {"staged": staged, "allow_mass_delete": allow_mass_delete}
+        return sync_result(self.job(f"/v1/indexes/{index}/sync", body))
 
     def evaluate(self, index: str, version: int) -> Candidate:
         """The pipeline's evaluate step on ``version``, run by the server."""

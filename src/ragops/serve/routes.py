@@ -312,10 +312,11 @@ def start_stage(index: str, request: Request, key: Writer) -> JobOut:
 def start_sync(index: str, request: Request, key: Writer, body: SyncIn | None = None) -> JobOut:
     from ragops import pipeline
 
-    staged = body is not None and body.staged
+    options = body or SyncIn()
 
     def work(project: Project) -> dict[str, Any]:
-        built = (pipeline.build_staged if staged else pipeline.build)(project, index)
+        step = pipeline.build_staged if options.staged else pipeline.build
+        built = step(project, index, allow_mass_delete=options.allow_mass_delete)
         return built.sync.to_dict() if built.sync is not None else {"version": built.version}
 
     return _submit(request, "sync", index, key, work)

@@ -129,6 +129,10 @@ class SyncIn(_Strict):
         description="Build from the changes the stage step left in the index's staging folder "
         "(Dagster's chunks step) instead of staging afresh",
     )
+    allow_mass_delete: bool = Field(
+        default=False,
+        description="Let the listing delete more of a source than its max_delete_fraction",
+    )
 
 
 class RunIn(_Strict):

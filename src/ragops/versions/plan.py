@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ragops.access.principals import effective_acl
 from ragops.catalog import DocumentState
-from ragops.errors import ConnectorError
+from ragops.errors import ConnectorError, MassDeleteError
 from ragops.sources import SourceDocument
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -117,3 +118,29 @@ def _same_payload(state: DocumentState, item: ListedDocument) -> bool:
     # Documents indexed before ragops 0.2 have no recorded hash: they are re-read only when
     # their marker changes (their chunks are rewritten then).
     return state.metadata_sha256 in (None, item.metadata_sha256)
+
+
+def refuse_mass_deletes(
+    plan: Plan, known: Mapping[tuple[str, str], DocumentState], project: Project, index: str
+) -> None:
+    """MassDeleteError when the plan deletes more of a source's documents than
+    ``sources.<name>.max_delete_fraction`` allows (sources no longer feeding the index are
+    left out: removing one from the configuration is meant to delete its documents)."""
+    feeding = set(project.config.index(index).sources)
+    indexed = Counter(source for source, _ in known)
+    deleting = Counter(source for source, _ in plan.deleted)
+    for source, count in sorted(deleting.items()):
+        if source not in feeding:
+            continue
+        limit = project.config.sources[source].max_delete_fraction
+        total = indexed[source]
+        if count > limit * total:
+            listed = total - count
+            raise MassDeleteError(
+                f"source {source!r} of index {index!r} lists {listed} of the {total} documents "
+                f"indexed from it: this sync would delete {count} ({count / total:.0%}), more "
+                f"than sources.{source}.max_delete_fraction ({limit:.0%}) allows. Nothing was "
+                f"changed. If the source is right (the documents really are gone), run `ragops "
+                f"sync {index} --allow-mass-delete`; otherwise check the source's connector, "
+                "credentials and options"
+            )

@@ -31,7 +31,7 @@ from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation, Lease
 from ragops.chunks import point_id
 from ragops.versions.collections import adopt_legacy_collections
-from ragops.versions.plan import Plan, list_sources, plan_changes
+from ragops.versions.plan import Plan, list_sources, plan_changes, refuse_mass_deletes
 from ragops.versions.prepare import DocumentOutcome, Preparer
 from ragops.versions.staged import StagedChanges
 from ragops.versions.writer import MIN_EMBED_BATCH, PointWriter
@@ -102,15 +102,21 @@ def sync_index(
     staged: StagedChanges | None = None,
     *,
     lease: Lease | None = None,
+    allow_mass_delete: bool = False,
 ) -> SyncResult:
     """Bring ``index_name`` up to date with its sources; see the module docstring.
+
+    ``allow_mass_delete``: let through a listing that deletes more of a source than its
+    ``max_delete_fraction`` allows (else MassDeleteError before anything is written).
 
     ``staged`` (from :func:`stage_index`) skips listing and parsing when it still matches the
     index's generation and head version; otherwise it is ignored and the sync starts afresh.
     ``lease``: the index's lease when the caller holds it already (else it is taken here).
     """
     with project.hold(index_name, "sync", lease) as held:
-        return _Sync(project, index_name, progress or SyncProgress(), held).run(staged)
+        sync = _Sync(project, index_name, progress or SyncProgress(), held)
+        sync.allow_mass_delete = allow_mass_delete
+        return sync.run(staged)
 
 
 def stage_index(
@@ -144,6 +150,8 @@ class _Sync:
         self.catalog = project.catalog
         self.store = project.store
         self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
+        #: Let a listing delete more of a source than its max_delete_fraction allows.
+        self.allow_mass_delete = False
         self.preparer = Preparer(
             project.chunker(index_name), project.config.parsing_for(index_name), self.timings
         )
@@ -180,6 +188,11 @@ class _Sync:
         listed = list_sources(self.project, self.config.sources)
         return plan_changes(listed, opened.known, opened.generation.fingerprint, opened.head_number)
 
+    def _checked(self, plan: Plan, opened: _Opened) -> Plan:
+        if not self.allow_mass_delete:
+            refuse_mass_deletes(plan, opened.known, self.project, self.index_name)
+        return plan
+
     def stage(self) -> StagedChanges:
         opened = self._open()
         plan = self._plan(opened)
@@ -195,11 +208,11 @@ class _Sync:
         opened = self._open()
         generation, head_number, known = opened.generation, opened.head_number, opened.known
         if staged is not None and staged.matches(generation.fingerprint, head_number):
-            plan = staged.plan
+            plan = self._checked(staged.plan, opened)
             outcomes: Iterator[DocumentOutcome] = iter(staged.outcomes)
             self.timings["parse"] = staged.seconds
         else:
-            plan = self._plan(opened)
+            plan = self._checked(self._plan(opened), opened)
             outcomes = self.preparer.in_background(plan.candidates, known)
         result = SyncResult(
             index=self.index_name,
