@@ -15,9 +15,11 @@ from ragops.cli import (  # noqa: F401  (registers commands)
 from ragops.cli.app import app
 from ragops.cli.keys import keys_app
 from ragops.cli.prompts import prompts_app
+from ragops.cli.sources import sources_app
 
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(sources_app, name="sources")
 
 __all__ = ["app", "main"]
 
