@@ -85,3 +85,17 @@ def test_removing_a_source_from_the_index_is_not_guarded(tmp_path: Path) -> None
     with Project.open(config) as project:
         [second] = ragops.sync(project)
     assert second.documents.deleted == 1
+
+
+def test_moving_most_files_is_not_a_mass_delete(tmp_path: Path) -> None:
+    """A moved file keeps its modification time and size (its version marker): three of four
+    files moved into a folder are three renames, not three deletes."""
+    config = write_project(tmp_path / "p", docs=DOCS)
+    docs = config.parent / "docs"
+    with Project.open(config) as project:
+        ragops.sync(project)
+        (docs / "archive").mkdir()
+        for n in range(3):
+            (docs / f"note{n}.md").rename(docs / "archive" / f"note{n}.md")
+        [moved] = ragops.sync(project)
+    assert (moved.documents.renamed, moved.documents.deleted, moved.embedded) == (3, 0, 0)

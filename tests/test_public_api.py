@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import ragops
 from ragops import errors
@@ -82,3 +83,25 @@ def test_importing_ragops_changes_nothing_and_loads_no_model_or_parser_stack() -
     )
     report = json.loads(result.stdout)
     assert report == {"heavy": [], "env": [], "logging": False, "warnings": False}
+
+
+def test_every_package_ships_in_the_distribution() -> None:
+    """pyproject.toml lists its packages by hand: a new package left off works in an editable
+    install and is missing from the wheel."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[1]
+    listed = set(
+        tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(repo / "src").parts)
+        for init in (repo / "src" / "ragops").rglob("__init__.py")
+        if "templates" not in init.parts  # a project template, shipped as package data
+    }
+    found |= {
+        "ragops_connectors"
+        + "".join(f".{p}" for p in init.parent.relative_to(repo / "connectors").parts)
+        for init in (repo / "connectors").rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages"

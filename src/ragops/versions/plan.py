@@ -125,10 +125,22 @@ def refuse_mass_deletes(
 ) -> None:
     """MassDeleteError when the plan deletes more of a source's documents than
     ``sources.<name>.max_delete_fraction`` allows (sources no longer feeding the index are
-    left out: removing one from the configuration is meant to delete its documents)."""
+    left out: removing one from the configuration is meant to delete its documents; a move,
+    a new id with a gone document's version marker, is not a delete)."""
     feeding = set(project.config.index(index).sources)
     indexed = Counter(source for source, _ in known)
-    deleting = Counter(source for source, _ in plan.deleted)
+    # a document listed under a new id with the marker of one that is gone is most likely that
+    # document, moved (a git rename keeps its blob sha; a file move its mtime and size)
+    reappearing = Counter(
+        (item.source, item.document.version) for item in plan.candidates if item.key not in known
+    )
+    deleting: Counter[str] = Counter()
+    for key in plan.deleted:
+        moved = (key[0], known[key].version_marker)
+        if reappearing[moved] > 0:
+            reappearing[moved] -= 1
+        else:
+            deleting[key[0]] += 1
     for source, count in sorted(deleting.items()):
         if source not in feeding:
             continue
