@@ -64,13 +64,7 @@ class RemoteRetriever:
         group_size: int = 1,
     ) -> list[Hit]:
         """The ``k`` chunks closest to ``query``, best first (see ``Retriever.search``)."""
-        body: dict[str, Any] = {"query": query, "k": k, "env": self.env}
-        if group_by is not None:
-            body.update(group_by=group_by, group_size=group_size)
-        if filters:
-            body["filters"] = dict(filters)
-        if self.pinned_version is not None:
-            body["version"] = self.pinned_version
+        body = {"query": query, **self._options(k, filters, group_by, group_size)}
         answer = self._post(f"/v1/indexes/{self.index}/search", body)
         self.last_version = answer["version"]
         return [Hit(**hit) for hit in answer["hits"]]
@@ -89,21 +83,31 @@ class RemoteRetriever:
         embedding its queries in one batch."""
         from ragops.serve.schemas import MAX_QUERIES
 
+        options = self._options(k, filters, group_by, group_size)
         results: list[list[Hit]] = []
         for start in range(0, len(queries), MAX_QUERIES):
-            body: dict[str, Any] = {
-                "queries": list(queries[start : start + MAX_QUERIES]), "k": k, "env": self.env,
-            }  # fmt: skip
-            if group_by is not None:
-                body.update(group_by=group_by, group_size=group_size)
-            if filters:
-                body["filters"] = dict(filters)
-            if self.pinned_version is not None:
-                body["version"] = self.pinned_version
+            body = {"queries": list(queries[start : start + MAX_QUERIES]), **options}
             answer = self._post(f"/v1/indexes/{self.index}/search_many", body)
             self.last_version = answer["version"]
             results.extend([Hit(**hit) for hit in hits] for hits in answer["results"])
         return results
+
+    def _options(
+        self,
+        k: int,
+        filters: Mapping[str, Any] | None,
+        group_by: str | None,
+        group_size: int,
+    ) -> dict[str, Any]:
+        """The request fields every search sends besides its queries."""
+        options: dict[str, Any] = {"k": k, "env": self.env}
+        if group_by is not None:
+            options.update(group_by=group_by, group_size=group_size)
+        if filters:
+            options["filters"] = dict(filters)
+        if self.pinned_version is not None:
+            options["version"] = self.pinned_version
+        return options
 
     def as_llama_index(self, k: int = 5, filters: Mapping[str, Any] | None = None) -> BaseRetriever:
         """This retriever as a LlamaIndex ``BaseRetriever``."""

@@ -328,10 +328,10 @@ class Retriever:
         if group_by is None:
             points = store.search(collection, query, k, target.version, flt)
         else:
-            field = group_by if group_by in TOP_LEVEL_FIELDS else f"metadata.{group_by}"
             groups = store.search_groups(
-                collection, query, k, target.version, flt, group_by=field, group_size=group_size
-            )
+                collection, query, k, target.version, flt,
+                group_by=_payload_field(group_by), group_size=group_size,
+            )  # fmt: skip
             points = [point for group in groups for point in group]
         return [
             Hit(
@@ -413,10 +413,12 @@ def _checked_principals(principals: Sequence[str] | None) -> tuple[str, ...] | N
 def _payload_filters(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not filters:
         return None
-    mapped: dict[str, Any] = {}
-    for key, value in filters.items():
-        if key in TOP_LEVEL_FIELDS or key.startswith("metadata."):
-            mapped[key] = value
-        else:
-            mapped[f"metadata.{key}"] = value
-    return mapped
+    return {_payload_field(key): value for key, value in filters.items()}
+
+
+def _payload_field(key: str) -> str:
+    """The payload path of a field a filter or grouping names: ``doc_id``, ``chunk_id``,
+    ``source`` and ``acl`` as they are, any other key under ``metadata.``."""
+    if key in TOP_LEVEL_FIELDS or key.startswith("metadata."):
+        return key
+    return f"metadata.{key}"
