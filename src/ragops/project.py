@@ -238,6 +238,8 @@ class Project:
             embedding={"model": embedder.info.name, **embedder.info.fingerprint_fields()},
             distance=index.distance,
             stamp=index.stamp,
+            context=index.context.spec() if any(index.context.spec().values()) else None,
+            sparse=index.sparse.spec(),
         )
 
     def connector_for(self, source_name: str) -> tuple[Connector, dict[str, Any]]:

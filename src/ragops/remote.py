@@ -62,9 +62,10 @@ class RemoteRetriever:
         *,
         group_by: str | None = None,
         group_size: int = 1,
+        mode: str | None = None,
     ) -> list[Hit]:
         """The ``k`` chunks closest to ``query``, best first (see ``Retriever.search``)."""
-        body = {"query": query, **self._options(k, filters, group_by, group_size)}
+        body = {"query": query, **self._options(k, filters, group_by, group_size, mode)}
         answer = self._post(f"/v1/indexes/{self.index}/search", body)
         self.last_version = answer["version"]
         return [Hit(**hit) for hit in answer["hits"]]
@@ -77,13 +78,14 @@ class RemoteRetriever:
         *,
         group_by: str | None = None,
         group_size: int = 1,
+        mode: str | None = None,
     ) -> list[list[Hit]]:
         """Search several queries at once, in order: one request per
         :data:`~ragops.serve.schemas.MAX_QUERIES` queries, each reading one version and
         embedding its queries in one batch."""
         from ragops.serve.schemas import MAX_QUERIES
 
-        options = self._options(k, filters, group_by, group_size)
+        options = self._options(k, filters, group_by, group_size, mode)
         results: list[list[Hit]] = []
         for start in range(0, len(queries), MAX_QUERIES):
             body = {"queries": list(queries[start : start + MAX_QUERIES]), **options}
@@ -98,9 +100,12 @@ class RemoteRetriever:
         filters: Mapping[str, Any] | None,
         group_by: str | None,
         group_size: int,
+        mode: str | None = None,
     ) -> dict[str, Any]:
         """The request fields every search sends besides its queries."""
         options: dict[str, Any] = {"k": k, "env": self.env}
+        if mode is not None:
+            options["mode"] = mode
         if group_by is not None:
             options.update(group_by=group_by, group_size=group_size)
         if filters:

@@ -25,6 +25,8 @@ from ragops.config import EmbeddingConfig, ProjectConfig
 from ragops.errors import IndexNotFoundError, RagopsError
 from ragops.hits import Hit
 from ragops.project import Project
+from ragops.ranking import check_mode, hits_of, resolve_mode, search_points, store_query
+from ragops.store import SearchQuery
 
 if TYPE_CHECKING:  # pragma: no cover
     from llama_index.core.retrievers import BaseRetriever
@@ -32,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ragops.catalog import Catalog, Generation
     from ragops.remote import RemoteRetriever
     from ragops.vectors import Embedder
+    from ragops.vectors.sparse import SparseEncoder
 
 __all__ = ["Hit", "Retriever"]
 
@@ -87,6 +90,7 @@ class Retriever:
         self.asked_by = asked_by
         self._owns_project = owns_project
         self._embedders: dict[str, Embedder] = {}
+        self._sparse_encoders: dict[str, SparseEncoder] = {}
         #: The version the last search read (the one resolved now, before any search).
         self.last_version = self._target().version  # fail now, not at the first search
 
@@ -200,6 +204,7 @@ class Retriever:
         *,
         group_by: str | None = None,
         group_size: int = 1,
+        mode: str | None = None,
     ) -> list[Hit]:
         """The ``k`` chunks closest to ``query``, best first.
 
@@ -207,9 +212,11 @@ class Retriever:
         ``source``, or any metadata key (``{"extension": ".md"}``).
         ``group_by="doc_id"``: one hit per document instead, the best chunk of each of the
         ``k`` best documents (with ``group_size`` > 1, its next best chunks right after it).
+        ``mode``: ``dense``, ``sparse`` (BM25) or ``hybrid`` (both, fused) instead of the
+        index's ``retrieval.mode`` (see docs/retrieval.md).
         """
         return self.search_many(
-            [query], k=k, filters=filters, group_by=group_by, group_size=group_size
+            [query], k=k, filters=filters, group_by=group_by, group_size=group_size, mode=mode
         )[0]
 
     def search_many(
@@ -220,11 +227,13 @@ class Retriever:
         *,
         group_by: str | None = None,
         group_size: int = 1,
+        mode: str | None = None,
     ) -> list[list[Hit]]:
         """Search several queries at once (their embeddings are computed in one batch)."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         _check_grouping(group_by, group_size)
+        check_mode(mode)
         from ragops.tracing import tracer
 
         attributes = {
@@ -241,30 +250,51 @@ class Retriever:
             target = self._target()
             self.last_version = target.version
             span.set_attribute("ragops.index.version", target.version)
-            model = str(target.generation.spec.get("embedding", {}).get("model", "unknown"))
+            settings = self.project.config.index(self.index).retrieval
+            where = f"{self.index} version {target.version}"
+            used = resolve_mode(mode, settings, target.generation, where)
+            span.set_attribute("ragops.retrieval.mode", used)
             started = time.perf_counter()
-            with tracer().start_as_current_span(
-                f"embeddings {model}",
-                attributes={"gen_ai.operation.name": "embeddings", "gen_ai.request.model": model},
-            ):
-                embedder = self._embedder(target.generation)
-                if self.project.batch_queries:
-                    vectors = self.project.query_batcher(embedder).embed(list(queries))
-                else:
-                    vectors = embedder.embed_queries(list(queries))
+            vectors: Sequence[Any] = [None] * len(queries)
+            if used != "sparse":
+                vectors = self._embed(target.generation, queries)
             embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
             results = []
             for query, vector in zip(queries, vectors, strict=True):
                 searched = time.perf_counter()
-                hits = self.search_vector(
-                    vector, k=k, filters=filters, group_by=group_by, group_size=group_size,
-                    _target=target,
+                sparse = self._sparse(target.generation).query(query) if used != "dense" else None
+                hits = self._search(
+                    store_query(used, settings, vector, sparse), used, k, filters, group_by,
+                    group_size, target,
                 )  # fmt: skip
                 search_ms = (time.perf_counter() - searched) * 1000
                 results.append(hits)
                 self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
             span.set_attribute("ragops.hits", sum(len(hits) for hits in results))
         return results
+
+    def _embed(self, generation: Generation, queries: Sequence[str]) -> Any:
+        from ragops.tracing import tracer
+
+        model = str(generation.spec.get("embedding", {}).get("model", "unknown"))
+        with tracer().start_as_current_span(
+            f"embeddings {model}",
+            attributes={"gen_ai.operation.name": "embeddings", "gen_ai.request.model": model},
+        ):
+            embedder = self._embedder(generation)
+            if self.project.batch_queries:
+                return self.project.query_batcher(embedder).embed(list(queries))
+            return embedder.embed_queries(list(queries))
+
+    def _sparse(self, generation: Generation) -> SparseEncoder:
+        """The BM25 encoder of the generation's spec (queries do not depend on avg_len)."""
+        from ragops.vectors.sparse import SparseEncoder
+
+        encoder = self._sparse_encoders.get(generation.fingerprint)
+        if encoder is None:
+            encoder = SparseEncoder(generation.spec["sparse"])
+            self._sparse_encoders[generation.fingerprint] = encoder
+        return encoder
 
     def _record(
         self,
@@ -311,9 +341,24 @@ class Retriever:
         group_size: int = 1,
         _target: _Target | None = None,
     ) -> list[Hit]:
-        """Search with a query vector you embedded yourself (options as :meth:`search`)."""
+        """Search with a query vector you embedded yourself (options as :meth:`search`; always
+        dense: BM25 needs the query's text)."""
         _check_grouping(group_by, group_size)
         target = _target or self._target()
+        settings = self.project.config.index(self.index).retrieval
+        request = store_query("dense", settings, vector, None)
+        return self._search(request, "dense", k, filters, group_by, group_size, target)
+
+    def _search(
+        self,
+        request: SearchQuery,
+        mode: str,
+        k: int,
+        filters: Mapping[str, Any] | None,
+        group_by: str | None,
+        group_size: int,
+        target: _Target,
+    ) -> list[Hit]:
         self._check_filter_keys(filters, target)
         payload_filters = _payload_filters(filters) or {}
         if self.principals is not None:
@@ -323,28 +368,11 @@ class Retriever:
                     "already decide which documents this retriever reads"
                 )
             payload_filters["acl"] = readable_by(self.principals)
-        store, query = self.project.store, list(map(float, vector))
-        collection, flt = target.generation.collection, payload_filters or None
-        if group_by is None:
-            points = store.search(collection, query, k, target.version, flt)
-        else:
-            groups = store.search_groups(
-                collection, query, k, target.version, flt,
-                group_by=_payload_field(group_by), group_size=group_size,
-            )  # fmt: skip
-            points = [point for group in groups for point in group]
-        return [
-            Hit(
-                text=p.payload.get("text", ""),
-                score=float(p.score),
-                doc_id=p.payload.get("doc_id", ""),
-                chunk_id=p.payload.get("chunk_id", p.id),
-                metadata=dict(p.payload.get("metadata") or {}),
-                version=target.version,
-                source=p.payload.get("source", ""),
-            )
-            for p in points
-        ]
+        points = search_points(
+            self.project.store, target.generation.collection, request, k, target.version,
+            payload_filters or None, _payload_field(group_by) if group_by else None, group_size,
+        )  # fmt: skip
+        return hits_of(points, target.version, mode)
 
     def _check_filter_keys(self, filters: Mapping[str, Any] | None, target: _Target) -> None:
         """ValueError for a filter on a metadata key no chunk of the version has (it could

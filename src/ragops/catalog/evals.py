@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
+
 from ragops.catalog.database import Database, aware, now
 from ragops.catalog.records import EvalRecord
 from ragops.catalog.schema import evals
@@ -31,6 +33,7 @@ class Evals:
         judge: str | None = None,
         results_path: str | None = None,
         usage: dict[str, Any] | None = None,
+        retrieval: str = "dense",
     ) -> int:
         """Store one eval's summary (``report``: counts, skipped metrics, timings); its id."""
         with self.database.transaction() as connection:
@@ -49,6 +52,7 @@ class Evals:
                     judge=judge,
                     results_path=results_path,
                     usage_json=json.dumps(usage) if usage is not None else None,
+                    retrieval=retrieval,
                 )
             )
             key = result.inserted_primary_key
@@ -74,9 +78,11 @@ class Evals:
         judge: str | None = None,
         *,
         same_judge: bool = False,
+        retrieval: str = "dense",
     ) -> EvalRecord | None:
-        """The newest eval of exactly this evidence: version, eval set content and prompt
-        version (and the judge model, with ``same_judge``, for judged metrics)."""
+        """The newest eval of exactly this evidence: version, eval set content, prompt
+        version and retrieval (and the judge model, with ``same_judge``, for judged metrics).
+        Rows from before retrievals were recorded count as ``dense``."""
         query = evals.select().where(
             evals.c.index_name == index_name,
             evals.c.version == version,
@@ -85,6 +91,9 @@ class Evals:
             evals.c.prompt_sha256.is_(None)
             if prompt_sha256 is None
             else evals.c.prompt_sha256 == prompt_sha256,
+            evals.c.retrieval == retrieval
+            if retrieval != "dense"
+            else sa.or_(evals.c.retrieval == "dense", evals.c.retrieval.is_(None)),
         )
         if same_judge:
             query = query.where(
@@ -111,4 +120,5 @@ def _record(row: Any) -> EvalRecord:
         judge=row["judge"],
         results_path=row["results_path"],
         usage=json.loads(row["usage_json"]) if row["usage_json"] else None,
+        retrieval=row["retrieval"] or "dense",
     )

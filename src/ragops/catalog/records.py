@@ -171,9 +171,12 @@ class EvalRecord:
     judge: str | None
     results_path: str | None
     usage: dict[str, Any] | None = field(default=None)
+    #: How the eval searched (see :func:`ragops.ranking.retrieval_label`).
+    retrieval: str = "dense"
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "retrieval": self.retrieval,
             "id": self.id,
             "version": self.version,
             "dataset": self.dataset,

@@ -144,6 +144,8 @@ evals = sa.Table(
     sa.Column("usage_json", sa.Text, nullable=True),
     # sha256 of the eval set file's content: an edited eval set is other evidence
     sa.Column("dataset_sha256", sa.String(64), nullable=True),
+    # how the eval searched: "hybrid-rrf/doc_id" (mode, then the grouping field); NULL: dense
+    sa.Column("retrieval", sa.String(64), nullable=True),
     sa.Index("ix_evals_version", "index_name", "version"),
 )
 

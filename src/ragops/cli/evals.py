@@ -43,6 +43,13 @@ def eval_(
     prompt: Annotated[
         str | None, typer.Option(help="Prompt version for generated answers (default: production)")
     ] = None,
+    modes: Annotated[
+        str | None,
+        typer.Option(
+            help="Score each retrieval mode, e.g. dense,sparse,hybrid (default: the index's "
+            "retrieval.mode); each is stored as its own evidence",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the index's eval sets on a version and store the scores.
@@ -66,10 +73,11 @@ def eval_(
     from ragops.llm.prompts import index_prompt
     from ragops.serve.client import project_server
 
+    mode_list = _modes(modes)
     with errors(as_json), stdout_to_stderr(as_json):
         server = project_server(state.config)
         if server is not None:  # it owns the store: it evaluates
-            body = {"version": version, "dataset": dataset, "prompt": prompt}
+            body = {"version": version, "dataset": dataset, "prompt": prompt, "modes": mode_list}
             runs = server.job(f"/v1/indexes/{index}/eval", body)["evals"]
         else:
             with project_session() as project:
@@ -81,6 +89,7 @@ def eval_(
                         version=version,
                         dataset=dataset,
                         prompt=index_prompt(project, index, prompt),
+                        modes=mode_list,
                     )
                 ]
     if as_json:
@@ -88,6 +97,22 @@ def eval_(
         return
     for run in runs:
         _print_eval(run)
+
+
+def _modes(text: str | None) -> list[str] | None:
+    """``--modes dense,sparse,hybrid`` as a list (BadParameter naming an unknown mode)."""
+    if text is None:
+        return None
+    from ragops.config.retrieval import MODES
+
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise typer.BadParameter(
+            f"unknown mode {', '.join(unknown) or repr(text)}: use a comma-separated list of "
+            f"{', '.join(MODES)}, e.g. --modes dense,sparse,hybrid"
+        )
+    return modes
 
 
 def _show(
@@ -198,7 +223,7 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 def _print_eval(run: dict[str, Any]) -> None:
     """One eval (``EvalRun.to_dict()``, here or from the server) as a table."""
     table = Table(
-        title=f"{run['index']} v{run['version']} · {run['dataset']} "
+        title=f"{run['index']} v{run['version']} · {run['dataset']} · {run['retrieval']} "
         f"({run['questions']} questions, k {run['k']}, {run['seconds']:.1f} s)"
     )
     table.add_column("metric", no_wrap=True)

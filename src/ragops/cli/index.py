@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,14 @@ from ragops.cli.progress import progress_bars
 
 #: ``ragops run`` exits with this status when a gate refused a promotion it was to make.
 EXIT_REFUSED = 3
+
+
+class SearchMode(StrEnum):
+    """The retrieval modes ``--mode`` takes."""
+
+    dense = "dense"
+    sparse = "sparse"
+    hybrid = "hybrid"
 
 
 @app.command()
@@ -287,6 +296,10 @@ def search(
     group_size: Annotated[
         int, typer.Option("--group-size", min=1, max=10, help="Hits per group with --group-by")
     ] = 1,
+    mode: Annotated[
+        SearchMode | None,
+        typer.Option(help="dense, sparse (BM25) or hybrid; default: the index's retrieval.mode"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search an index at an environment (default production) or an exact version."""
@@ -303,6 +316,7 @@ def search(
             body |= {"version": version} if version is not None else {}
             body |= {"principals": principals} if principals is not None else {}
             body |= {"group_by": group_by, "group_size": group_size} if group_by else {}
+            body |= {"mode": mode.value} if mode is not None else {}
             answer = server.search(index, body)
             hits = [Hit(**hit) for hit in answer["hits"]]
             served, seconds = answer["version"], answer["took_ms"] / 1000
@@ -313,8 +327,9 @@ def search(
                 )
                 started = time.perf_counter()
                 hits = retriever.search(
-                    query, k=k, filters=filters, group_by=group_by, group_size=group_size
-                )
+                    query, k=k, filters=filters, group_by=group_by, group_size=group_size,
+                    mode=mode.value if mode is not None else None,
+                )  # fmt: skip
                 seconds = time.perf_counter() - started
                 served = retriever.last_version
     if as_json:
@@ -345,8 +360,17 @@ def print_hits(hits: list[Any], caption: str | None = None) -> None:
         where = escape(hit.doc_id) + (
             f"\n[dim]{escape(' › '.join(headings))}[/]" if headings else ""
         )
-        table.add_row(str(rank), f"{hit.score:.3f}", where, escape(body))
+        table.add_row(str(rank), _score(hit), where, escape(body))
     print_table(table)
+
+
+def _score(hit: Any) -> str:
+    """The hit's score, and under a hybrid score each branch's (— where BM25 found no term)."""
+    if getattr(hit, "mode", "dense") != "hybrid":
+        return f"{hit.score:.3f}"
+    dense = "—" if hit.dense_score is None else f"{hit.dense_score:.3f}"
+    sparse = "—" if hit.sparse_score is None else f"{hit.sparse_score:.2f}"
+    return f"{hit.score:.4f}\n[dim]dense {dense}\nbm25 {sparse}[/]"
 
 
 def hit_snippet(hit: Any, limit: int = 240) -> tuple[list[str], str]:

@@ -1,11 +1,15 @@
 """Promotion gates and the metric names they may use.
 
-A gate reads ``[<eval set>:] <metric> <op> <bound>``, the bound being a number or
+A gate reads ``[<eval set>:] [<mode>] <metric> <op> <bound>``, the bound being a number or
 ``production [+|- delta]``::
 
     recall@5 >= 0.8                     every eval set of the index
     docs-questions: ndcg@10 >= production - 0.01
                                         only the eval set named docs-questions
+    sparse recall@5 >= 0.7              measured in sparse (BM25) mode
+
+Without a mode a gate reads the evidence of the index's own ``retrieval.mode`` (what
+production serves); ``dense``, ``sparse`` or ``hybrid`` names another (``ragops eval --modes``).
 
 This module is the vocabulary of metric names (the eval runner reports exactly these), so a
 misspelled gate fails when ``ragops.yaml`` loads, not at the first promotion.
@@ -50,14 +54,16 @@ RAGAS_METRICS: tuple[str, ...] = (
 JUDGED_METRICS: tuple[str, ...] = ("faithfulness", "answer_relevancy", "llm_context_precision")
 
 GATE_SYNTAX = (
-    "write '[<eval set>:] <metric> <op> <number>' or '[<eval set>:] <metric> <op> production "
-    "- <delta>', e.g. 'recall@5 >= 0.8' or 'docs-questions: ndcg@10 >= production - 0.01'"
+    "write '[<eval set>:] [<mode>] <metric> <op> <number>' or '[<eval set>:] [<mode>] <metric> "
+    "<op> production - <delta>', e.g. 'recall@5 >= 0.8', 'sparse recall@5 >= 0.7' or "
+    "'docs-questions: ndcg@10 >= production - 0.01'"
 )
 
 GateOp = Literal[">=", "<=", ">", "<"]
 
 _GATE = re.compile(
     r"^\s*(?:(?P<set>[a-z][a-z0-9_-]{0,47})\s*:\s*)?"
+    r"(?:(?P<mode>dense|sparse|hybrid)\s+)?"
     r"(?P<metric>[a-z_]+(@\d+)?)\s*(?P<op>>=|<=|>|<)\s*"
     r"(?:(?P<number>-?\d+(\.\d+)?)"
     r"|production\s*(?P<sign>[-+])\s*(?P<delta>\d+(\.\d+)?)"
@@ -100,6 +106,8 @@ class Gate(BaseModel):
     production_delta: float | None = None
     #: The eval set this gate applies to; None means every eval set of the index.
     eval_set: str | None = None
+    #: The retrieval mode whose evidence it reads; None: the index's ``retrieval.mode``.
+    mode: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Gate:
@@ -107,13 +115,16 @@ class Gate(BaseModel):
         if not match:
             raise ValueError(f"cannot read gate {text!r}: {GATE_SYNTAX}")
         op = cast(GateOp, match["op"])
-        metric, eval_set = match["metric"], match["set"]
+        metric, eval_set, mode = match["metric"], match["set"], match["mode"]
         if match["number"] is not None:
-            return cls(metric=metric, op=op, eval_set=eval_set, threshold=float(match["number"]))
+            return cls(
+                metric=metric, op=op, eval_set=eval_set, mode=mode,
+                threshold=float(match["number"]),
+            )  # fmt: skip
         delta = 0.0
         if match["delta"] is not None:
             delta = float(match["delta"]) * (-1 if match["sign"] == "-" else 1)
-        return cls(metric=metric, op=op, eval_set=eval_set, production_delta=delta)
+        return cls(metric=metric, op=op, eval_set=eval_set, mode=mode, production_delta=delta)
 
     @property
     def relative(self) -> bool:
@@ -131,7 +142,9 @@ class Gate(BaseModel):
         ]
 
     def __str__(self) -> str:
-        scope = f"{self.eval_set}: " if self.eval_set else ""
+        scope = (f"{self.eval_set}: " if self.eval_set else "") + (
+            f"{self.mode} " if self.mode else ""
+        )
         if self.threshold is not None:
             return f"{scope}{self.metric} {self.op} {self.threshold:g}"
         delta = self.production_delta or 0.0

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ragops.config.base import Strict as _Strict
 from ragops.config.gates import DEFAULT_CUTOFFS, Gate, check_metric_name
+from ragops.config.retrieval import ContextConfig, RetrievalConfig, SparseConfig
 from ragops.config.services import (
     CatalogConfig,
     DagsterConfig,
@@ -129,6 +130,11 @@ class EvalSetConfig(_Strict):
         description="Search as these principals (only the documents their ACLs allow), as an "
         "app's users would; default: every document",
     )
+    group_by_document: bool | None = Field(
+        default=None,
+        description="Score one hit per document (the best chunk of each); default: on when "
+        "every question's references are document ids, off when any names chunk ids",
+    )
 
     @field_validator("principals")
     @classmethod
@@ -227,6 +233,9 @@ class IndexConfig(_Strict):
     chunker: ChunkerConfig = ChunkerConfig()
     embedding: EmbeddingConfig | None = None
     distance: Literal["cosine", "dot", "euclid"] = "cosine"
+    sparse: SparseConfig = SparseConfig()
+    context: ContextConfig = ContextConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
     stamp: str = Field(default="", description="Change it to force a new generation")
     retention: RetentionConfig = RetentionConfig()
     evals: list[EvalSetConfig] = []
@@ -263,6 +272,15 @@ class IndexConfig(_Strict):
         if repeated:
             raise ValueError(f"eval set names must be unique; repeated: {', '.join(repeated)}")
         return value
+
+    @model_validator(mode="after")
+    def _modes_need_sparse(self) -> IndexConfig:
+        if self.retrieval.mode != "dense" and not self.sparse.enabled:
+            raise ValueError(
+                f"retrieval.mode {self.retrieval.mode!r} needs BM25 vectors, but sparse.enabled "
+                "is false; set `retrieval: {mode: dense}` or enable `sparse`"
+            )
+        return self
 
     def parsed_gates(self) -> list[Gate]:
         return [Gate.parse(text) for text in self.gates]

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ragops.catalog import INDEX, PROMPT, EvalRecord
 from ragops.config import Gate
-from ragops.evals.sets import eval_set_sha256
+from ragops.evals.sets import eval_group_by, eval_set_sha256, load_eval_set
+from ragops.ranking import resolve_mode, retrieval_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
@@ -78,21 +79,21 @@ def check_gates(
     results = []
     for gate in gates:
         for eval_set in config.eval_sets_of(gate):
-            content = eval_set_sha256(project.config.eval_path(eval_set))
+            path = project.config.eval_path(eval_set)
+            content = eval_set_sha256(path)
+            group_by = eval_group_by(eval_set, load_eval_set(path))
             row = catalog.evals.matching(
-                index, version, eval_set.name, content, prompt_sha256, judge, same_judge=gate.judged
-            )
+                index, version, eval_set.name, content, prompt_sha256, judge,
+                same_judge=gate.judged,
+                retrieval=_label(project, index, version, gate, group_by),
+            )  # fmt: skip
             baseline = None
             if production is not None and gate.relative:
                 baseline = catalog.evals.matching(
-                    index,
-                    production.version,
-                    eval_set.name,
-                    content,
-                    production_prompt,
-                    judge,
+                    index, production.version, eval_set.name, content, production_prompt, judge,
                     same_judge=gate.judged,
-                )
+                    retrieval=_label(project, index, production.version, gate, group_by),
+                )  # fmt: skip
             results.append(
                 _check(
                     gate,
@@ -107,6 +108,17 @@ def check_gates(
                 )
             )
     return results
+
+
+def _label(project: Project, index: str, version: int, gate: Gate, group_by: str | None) -> str:
+    """The retrieval whose evidence ``gate`` reads for ``version``: the mode it names, else the
+    one searches of that version run in (the index's mode; dense for a generation without
+    BM25 vectors), with the eval set's grouping."""
+    catalog = project.catalog
+    generation = catalog.generations.get(catalog.versions.get(index, version).generation_id)
+    settings = project.config.index(index).retrieval
+    mode = resolve_mode(gate.mode, settings, generation, f"{index} version {version}")
+    return retrieval_label(mode, settings.fusion, group_by)
 
 
 def _check(

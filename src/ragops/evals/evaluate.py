@@ -1,6 +1,7 @@
 """Run an index's eval sets against one of its versions and store the results as evidence.
 
 Each stored eval names what its scores depend on: the version, the eval set's content hash,
+the retrieval it searched with (mode and grouping: :func:`~ragops.ranking.retrieval_label`),
 the prompt version that generated answers, and the judge. Gates read exactly that evidence
 (:mod:`ragops.environments.gates`). An eval that could not search at all (every question
 failed, or the store was unavailable) raises and stores nothing, so it never hides good
@@ -9,11 +10,13 @@ evidence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ragops.config import DEFAULT_CUTOFFS
 from ragops.errors import ConfigError, EvalError, IndexNotFoundError
+from ragops.ranking import resolve_mode, retrieval_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.config import EvalSetConfig, IndexConfig
@@ -40,6 +43,8 @@ class EvalRun:
     #: The eval set's ``k`` (what its answers are generated from); the report measures
     #: every cutoff up to ``report.k``.
     k: int | None = None
+    #: How it searched: ``hybrid-rrf/doc_id`` (see :func:`ragops.ranking.retrieval_label`).
+    retrieval: str = "dense"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +52,7 @@ class EvalRun:
             "version": self.version,
             "dataset": self.dataset,
             "dataset_sha256": self.dataset_sha256,
+            "retrieval": self.retrieval,
             "k": self.k if self.k is not None else self.report.k,
             "questions": len(self.report.samples),
             "cutoffs": sorted({int(m.rsplit("@", 1)[1]) for m in self.report.metrics if "@" in m}),
@@ -71,6 +77,7 @@ def evaluate_index(
     prompt: PromptVersion | None = None,
     only_missing: bool = False,
     record_event: bool = True,
+    modes: Sequence[str] | None = None,
 ) -> list[EvalRun]:
     """Evaluate ``version`` (default: the newest) on the index's eval sets (or one of them).
 
@@ -81,11 +88,13 @@ def evaluate_index(
     evidence for this version, prompt version and judge. ``record_event``: record what was
     measured as an observation of the index's Dagster ``eval`` asset (see
     :mod:`ragops.events`); the pipeline's evaluate step records its candidate itself.
+    ``modes`` (``["dense", "sparse", "hybrid"]``): score each retrieval mode, each stored as
+    its own evidence; default: the index's ``retrieval.mode`` only.
     """
     from ragops.evals.generated import generate_and_judge
     from ragops.evals.results import write_results
     from ragops.evals.runner import RetrievedContext, run_retrieval_eval
-    from ragops.evals.sets import eval_set_sha256, load_eval_set
+    from ragops.evals.sets import eval_group_by, eval_set_sha256, load_eval_set
     from ragops.llm.prompts import index_prompt
     from ragops.retriever import Retriever
 
@@ -102,9 +111,16 @@ def evaluate_index(
     if prompt is None:
         prompt = index_prompt(project, index)
     judge_model = project.config.judge.model if project.config.judge else None
+    generation = project.catalog.generations.get(
+        project.catalog.versions.get(index, version).generation_id
+    )
+    used_modes = [
+        resolve_mode(mode, config.retrieval, generation, f"{index} version {version}")
+        for mode in dict.fromkeys(list(modes) if modes else [None])
+    ]
 
-    def searcher(principals: list[str] | None) -> Any:
-        """Searches of the version, as ``principals`` (the eval set's) read it."""
+    def searcher(principals: list[str] | None, mode: str, group_by: str | None) -> Any:
+        """Searches of the version in ``mode``, as ``principals`` (the eval set's) read it."""
         key = tuple(principals) if principals is not None else None
         if key not in retrievers:
             retrievers[key] = Retriever(project, index, version=version, principals=key, log=False)
@@ -113,25 +129,28 @@ def evaluate_index(
         def search(questions: list[str], k: int) -> list[list[RetrievedContext]]:
             return [
                 [RetrievedContext(h.chunk_id, h.doc_id, h.text, h.score) for h in hits]
-                for hits in retriever.search_many(questions, k=k)
+                for hits in retriever.search_many(questions, k=k, mode=mode, group_by=group_by)
             ]
 
         return search
 
     runs = []
-    for eval_set in eval_sets:
+    for eval_set, mode in ((e, m) for e in eval_sets for m in used_modes):
         path = project.config.eval_path(eval_set)
         content = eval_set_sha256(path)
         prompt_sha = prompt.sha256 if prompt is not None else None
-        if only_missing and project.catalog.evals.matching(
-            index, version, eval_set.name, content, prompt_sha, judge_model, same_judge=True
-        ):
-            continue
         samples = load_eval_set(path)
+        group_by = eval_group_by(eval_set, samples)
+        label = retrieval_label(mode, config.retrieval.fusion, group_by)
+        if only_missing and project.catalog.evals.matching(
+            index, version, eval_set.name, content, prompt_sha, judge_model, same_judge=True,
+            retrieval=label,
+        ):  # fmt: skip
+            continue
         cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
         report = run_retrieval_eval(
             samples,
-            searcher(eval_set.principals),
+            searcher(eval_set.principals, mode, group_by),
             k=max(cutoffs),
             ks=cutoffs,
             dataset_name=eval_set.name,
@@ -142,7 +161,7 @@ def evaluate_index(
         )
         results = write_results(
             project.config.data_path / "evals" / index / f"v{version:06d}",
-            eval_set.name,
+            eval_set.name if len(used_modes) == 1 else f"{eval_set.name}.{mode}",
             report,
             extra,
         )
@@ -161,11 +180,12 @@ def evaluate_index(
             judge=judged_by,
             results_path=str(results),
             usage=usage,
+            retrieval=label,
         )
         runs.append(
             EvalRun(
                 index, version, eval_set.name, content, report, prompt, judged_by, usage, eval_id,
-                eval_set.k,
+                eval_set.k, label,
             )
         )  # fmt: skip
     if runs and record_event:

@@ -26,14 +26,17 @@ import functools
 import hashlib
 import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragops.errors import EvalError
 
-__all__ = ["EvalSample", "eval_set_sha256", "load_eval_set", "load_squad"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ragops.config import EvalSetConfig
+
+__all__ = ["EvalSample", "eval_group_by", "eval_set_sha256", "load_eval_set", "load_squad"]
 
 _LIST_FIELDS = ("reference_doc_ids", "reference_chunk_ids", "reference_contexts")
 _KNOWN_FIELDS = ("id", "question", "reference_answer", *_LIST_FIELDS)
@@ -376,3 +379,14 @@ def _squad_field(obj: Any, key: str, kind: type, where: str, what: str) -> Any:
             f"{where}: field {key!r} must be a {kind.__name__}, got {type(value).__name__}"
         )
     return value
+
+
+def eval_group_by(eval_set: EvalSetConfig, samples: Sequence[EvalSample]) -> str | None:
+    """``doc_id`` when the eval set scores one hit per document: its ``group_by_document``,
+    or by default when its references are document ids (none names a chunk)."""
+    grouped = eval_set.group_by_document
+    if grouped is None:
+        grouped = any(s.reference_doc_ids for s in samples) and not any(
+            s.reference_chunk_ids for s in samples
+        )
+    return "doc_id" if grouped else None

@@ -157,7 +157,7 @@ def search(index: str, body: SearchIn, request: Request, key: Reader) -> SearchO
     retriever = _retriever(request, index, body, key)
     hits = retriever.search(
         body.query, k=body.k, filters=body.filters, group_by=body.group_by,
-        group_size=body.group_size,
+        group_size=body.group_size, mode=body.mode,
     )  # fmt: skip
     request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc()
     return SearchOut(
@@ -179,7 +179,7 @@ def search_many(index: str, body: SearchManyIn, request: Request, key: Reader) -
     retriever = _retriever(request, index, body, key)
     results = retriever.search_many(
         body.queries, k=body.k, filters=body.filters, group_by=body.group_by,
-        group_size=body.group_size,
+        group_size=body.group_size, mode=body.mode,
     )  # fmt: skip
     request.app.state.metrics.searches.labels(index, str(retriever.last_version)).inc(
         len(body.queries)
@@ -257,8 +257,9 @@ def start_eval(index: str, body: EvalIn, request: Request, key: Writer) -> JobOu
     def work(project: Project) -> dict[str, Any]:
         prompt = index_prompt(project, index, body.prompt)
         runs = evaluate_index(
-            project, index, version=body.version, dataset=body.dataset, prompt=prompt
-        )
+            project, index, version=body.version, dataset=body.dataset, prompt=prompt,
+            modes=body.modes,
+        )  # fmt: skip
         return {"evals": [run.to_dict() for run in runs]}
 
     return _submit(request, "eval", index, key, work)

@@ -49,6 +49,11 @@ class _SearchOptions(_Strict):
         "the groups",
     )
     group_size: int = Field(default=1, ge=1, le=10, description="Hits per group, best first")
+    mode: Literal["dense", "sparse", "hybrid"] | None = Field(
+        default=None,
+        description="dense, sparse (BM25) or hybrid (both, fused); default: the index's "
+        "retrieval.mode",
+    )
     principals: list[str] | None = Field(
         default=None,
         description="Search on behalf of these principals (admin keys only); default: the "
@@ -80,6 +85,12 @@ class HitOut(BaseModel):
     metadata: dict[str, Any]
     version: int
     source: str
+    dense_score: float | None = Field(default=None, description="Cosine similarity (dense)")
+    sparse_score: float | None = Field(
+        default=None, description="BM25 score; null when the chunk has no term of the query"
+    )
+    rank: int = Field(default=0, description="1-based position in the hits")
+    mode: str = Field(default="dense", description="The mode that ranked it")
 
 
 class SearchOut(BaseModel):
@@ -114,6 +125,12 @@ class EvalIn(_Strict):
     dataset: str | None = Field(default=None, description="One eval set (default: all)")
     prompt: str | None = Field(
         default=None, description="Prompt version for generated answers (default: production)"
+    )
+    modes: list[Literal["dense", "sparse", "hybrid"]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Score each of these retrieval modes, each stored as its own evidence "
+        "(default: the index's retrieval.mode)",
     )
     candidate: bool = Field(
         default=False,

@@ -17,16 +17,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from ragops.errors import StoreError
-from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint, VectorStore
+from ragops.store.base import (
+    OPEN,
+    SPARSE_VECTOR,
+    Distance,
+    PointRecord,
+    ScoredPoint,
+    SearchQuery,
+    SparseVector,
+    VectorStore,
+)
 from ragops.store.common import DEFAULT_HNSW_EF, EXACT_SEARCH_BELOW
 
 __all__ = [
     "DEFAULT_HNSW_EF",
     "EXACT_SEARCH_BELOW",
     "OPEN",
+    "SPARSE_VECTOR",
     "Distance",
     "PointRecord",
     "ScoredPoint",
+    "SearchQuery",
+    "SparseVector",
     "VectorStore",
     "open_store",
 ]

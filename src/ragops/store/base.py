@@ -15,12 +15,38 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["OPEN", "Distance", "PointRecord", "ScoredPoint", "VectorStore"]
+__all__ = [
+    "OPEN",
+    "SPARSE_VECTOR",
+    "Distance",
+    "Fusion",
+    "PointRecord",
+    "ScoredPoint",
+    "SearchQuery",
+    "SparseVector",
+    "VectorStore",
+]
 
 #: ``v_to`` of a point that no version has superseded yet (fits a signed 64-bit payload integer).
 OPEN: int = 2**62
 
+#: The name of the sparse (BM25) vector beside each point's unnamed dense vector.
+SPARSE_VECTOR = "bm25"
+
 Distance = Literal["cosine", "dot", "euclid"]
+Fusion = Literal["rrf", "dbsf"]
+
+
+@dataclass(frozen=True, slots=True)
+class SparseVector:
+    """A sparse vector: token ids and their weights (BM25 term weights for documents, 1.0 per
+    query token). Collections created with ``sparse=True`` weigh it by IDF at search time."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.indices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +60,46 @@ class PointRecord:
     id: str
     vector: Sequence[float]
     payload: Mapping[str, Any]
+    #: The point's BM25 vector, written to collections created with ``sparse=True``.
+    sparse: SparseVector | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredPoint:
-    """A search result: point id, similarity score (higher is closer) and payload."""
+    """A search result: point id, score (higher is closer) and payload.
+
+    From :meth:`VectorStore.query`, ``score`` is the dense similarity, the BM25 score or the
+    fused score (by the query's mode), and ``dense_score`` / ``sparse_score`` are the point's
+    score in each branch (None: the branch did not run, or the point has no term of the query).
+    """
 
     id: str
     score: float
     payload: Mapping[str, Any] = field(default_factory=dict)
+    dense_score: float | None = None
+    sparse_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What :meth:`VectorStore.query` searches with: a dense vector, a sparse vector, or both
+    (hybrid: each branch takes its ``prefetch`` best points under the same version and caller
+    filters, and Qdrant fuses the two lists by ``fusion``; ``weights`` (dense, sparse) weigh
+    the branches of RRF, whose constant is ``rrf_k``)."""
+
+    dense: Sequence[float] | None = None
+    sparse: SparseVector | None = None
+    fusion: Fusion = "rrf"
+    weights: tuple[float, float] = (1.0, 1.0)
+    prefetch: int = 50
+    rrf_k: int = 60
+
+    @property
+    def mode(self) -> str:
+        """``dense``, ``sparse`` or ``hybrid``: which vectors the query has."""
+        if self.dense is not None and self.sparse is not None:
+            return "hybrid"
+        return "dense" if self.dense is not None else "sparse"
 
 
 @runtime_checkable
@@ -57,12 +114,18 @@ class VectorStore(Protocol):
     #: Short name for messages, e.g. ``"qdrant-edge (/path/to/data)"``.
     description: str
 
-    def create_collection(self, name: str, dimension: int, distance: Distance) -> None:
-        """Create an empty collection with payload indexes on v_from, v_to and doc_id.
+    def create_collection(
+        self, name: str, dimension: int, distance: Distance, *, sparse: bool = False
+    ) -> None:
+        """Create an empty collection with payload indexes on v_from, v_to and doc_id, and
+        with ``sparse`` a sparse vector :data:`SPARSE_VECTOR` weighed by IDF.
 
         Does nothing when it exists with the same dimension and distance; raises StoreError
         when it exists with different ones.
         """
+
+    def has_sparse(self, name: str) -> bool:
+        """True when the collection was created with the sparse vector."""
 
     def collection_exists(self, name: str) -> bool: ...
 
@@ -108,6 +171,18 @@ class VectorStore(Protocol):
         exact: bool = False,
     ) -> list[ScoredPoint]:
         """The ``k`` nearest points visible in ``version``, best first, with payloads."""
+
+    def query(
+        self,
+        name: str,
+        request: SearchQuery,
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[ScoredPoint]:
+        """The ``k`` best points visible in ``version`` for a dense, sparse or hybrid query,
+        best first, with payloads and each branch's score. The version and the caller's
+        filters apply inside every branch."""
 
     def search_groups(
         self,

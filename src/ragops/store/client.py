@@ -22,7 +22,14 @@ from typing import Any, TypeVar, cast
 from qdrant_client import models as qm
 
 from ragops.errors import StoreError
-from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.base import OPEN, SPARSE_VECTOR, Distance, PointRecord, ScoredPoint, SearchQuery
+from ragops.store.client_query import (
+    branch_requests,
+    client_sparse,
+    fused_arguments,
+    read_branch_scores,
+    scored_points,
+)
 from ragops.store.client_schema import (
     DISTANCES,
     INDEX_SCHEMAS,
@@ -108,8 +115,11 @@ class ClientStore:
 
     # -- collections ----------------------------------------------------------------------
 
-    def create_collection(self, name: str, dimension: int, distance: Distance) -> None:
-        """Create the collection (payload indexes on v_from, v_to, doc_id); idempotent.
+    def create_collection(
+        self, name: str, dimension: int, distance: Distance, *, sparse: bool = False
+    ) -> None:
+        """Create the collection (payload indexes on v_from, v_to, doc_id; with ``sparse`` the
+        BM25 vector, weighed by IDF); idempotent.
 
         Raises StoreError when it exists with another dimension or distance.
         """
@@ -121,6 +131,11 @@ class ClientStore:
                 self._client.create_collection(
                     name,
                     vectors_config=qm.VectorParams(size=dimension, distance=DISTANCES[distance]),
+                    sparse_vectors_config=(
+                        {SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)}
+                        if sparse
+                        else None
+                    ),
                     hnsw_config=qm.HnswConfigDiff(
                         full_scan_threshold=max(
                             1, -(-self.exact_search_below * dimension * 4 // 1024)
@@ -141,7 +156,18 @@ class ClientStore:
                 "name for a different embedding model (ragops derives it from the index spec "
                 "fingerprint), or drop this one."
             )
+        if sparse and not self.has_sparse(name):
+            raise StoreError(
+                f"Collection {name!r} on {self.description} has no sparse vector "
+                f"{SPARSE_VECTOR!r}. Fix: use a new collection name (ragops derives it from the "
+                "index spec fingerprint, which includes the sparse settings)."
+            )
         self._ensure_indexes(name)
+
+    def has_sparse(self, name: str) -> bool:
+        """True when the collection has the BM25 vector."""
+        self._require(name)
+        return self._conn.has_sparse(name)
 
     def _ensure_indexes(self, name: str) -> None:
         if not self._is_server:
@@ -181,7 +207,9 @@ class ClientStore:
         dimension, distance = self._require(old)
         check_name(new)
         self.drop_collection(new)
-        self.create_collection(new, dimension, cast(Distance, distance))
+        self.create_collection(
+            new, dimension, cast(Distance, distance), sparse=self.has_sparse(old)
+        )
         page: list[PointRecord] = []
         for point in self.scroll(old, with_vectors=True):
             page.append(point)
@@ -204,12 +232,16 @@ class ClientStore:
             batch = points[start : start + _UPSERT_BATCH]
             ids = check_ids([p.id for p in batch])
             structs = [
-                qm.PointStruct(
-                    id=pid, vector=self._conn.check_vector(name, p.vector), payload=dict(p.payload)
-                )
+                qm.PointStruct(id=pid, vector=self._vectors(name, p), payload=dict(p.payload))
                 for pid, p in zip(ids, batch, strict=True)
             ]
             self._call("upsert points", name, self._client.upsert, name, structs, wait=True)
+
+    def _vectors(self, name: str, point: PointRecord) -> Any:
+        dense = self._conn.check_vector(name, point.vector)
+        if point.sparse is None:
+            return dense
+        return {"": dense, SPARSE_VECTOR: client_sparse(point.sparse)}
 
     def set_v_to(self, name: str, ids: Sequence[str], v_to: int) -> None:
         """Set ``v_to`` of the given points (closing or reopening them). Missing ids are ignored."""
@@ -325,6 +357,67 @@ class ClientStore:
             )
             for p in response.points
         ]
+
+    def query(
+        self,
+        name: str,
+        request: SearchQuery,
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[ScoredPoint]:
+        """The ``k`` best points for a dense, sparse or hybrid query (see
+        :mod:`ragops.store.client_query`), with each branch's score."""
+        if request.dense is not None:
+            self._conn.check_vector(name, request.dense)
+        distance = self._require(name)[1]
+        if k <= 0:
+            return []
+        if request.mode == "dense":
+            return [
+                ScoredPoint(p.id, p.score, p.payload, dense_score=p.score)
+                for p in self.search(name, request.dense or [], k, version, filters)
+            ]
+        if not self.has_sparse(name):
+            raise StoreError(
+                f"Collection {name!r} on {self.description} has no sparse (BM25) vectors, so "
+                "it can only be searched densely. Fix: search in dense mode, or rebuild the "
+                "index with sparse vectors (`ragops sync` builds a new generation)."
+            )
+        if not request.sparse:  # no query term survived tokenization: BM25 matches nothing
+            if request.mode == "sparse":
+                return []
+            return self.query(name, SearchQuery(dense=request.dense), k, version, filters)
+        flt = qdrant_filter(version, filters)
+        if request.mode == "sparse":
+            response = self._call(
+                "search", name, self._client.query_points, name,
+                query=client_sparse(request.sparse), using=SPARSE_VECTOR, query_filter=flt,
+                limit=k, with_payload=True, with_vectors=False,
+            )  # fmt: skip
+            points = response.points
+            return scored_points(
+                points, lambda p: float(p.score), {}, {str(p.id): p.score for p in points}
+            )
+        params = (
+            qm.SearchParams(hnsw_ef=max(self.hnsw_ef, request.prefetch))
+            if self._is_server
+            else None
+        )
+        response = self._call(
+            "search", name, self._client.query_points, name,
+            **fused_arguments(request, k, flt, params),
+        )  # fmt: skip
+        points = response.points
+        dense: dict[str, float] = {}
+        sparse: dict[str, float] = {}
+        if points:
+            responses = self._call(
+                "score hits", name, self._client.query_batch_points, name,
+                branch_requests(request, [str(p.id) for p in points]),
+            )  # fmt: skip
+            dense, sparse = read_branch_scores(request, responses, distance)
+        return scored_points(points, lambda p: float(p.score), dense, sparse)
 
     def search_groups(
         self,

@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from ragops.errors import StoreError, StoreLockedError
-from ragops.store.base import PointRecord
+from ragops.store.base import SPARSE_VECTOR, PointRecord, SparseVector
 from ragops.store.common import as_float_list, check_name, normalize_filters
 
 __all__ = [
@@ -61,9 +61,18 @@ def qdrant_filter(
 
 def record(rec: Any, with_vectors: bool) -> PointRecord:
     vector: Sequence[float] = []
+    sparse = None
     if with_vectors and rec.vector is not None:
-        vector = list(rec.vector)
-    return PointRecord(id=str(rec.id), vector=vector, payload=dict(rec.payload or {}))
+        vectors = rec.vector
+        if isinstance(vectors, dict):  # a collection with the sparse vector names them
+            found = vectors.get(SPARSE_VECTOR)
+            if found is not None:
+                sparse = SparseVector(tuple(found.indices), tuple(found.values))
+            vectors = vectors.get("", [])
+        vector = list(vectors)
+    return PointRecord(
+        id=str(rec.id), vector=vector, payload=dict(rec.payload or {}), sparse=sparse
+    )
 
 
 class QdrantConnection:
@@ -75,6 +84,7 @@ class QdrantConnection:
         self.location = location
         self.is_server = location.startswith(("http://", "https://"))
         self.params: dict[str, tuple[int, str]] = {}
+        self.sparse: dict[str, bool] = {}
         if self.is_server:
             self.description = f"Qdrant server ({location})"
         elif location == ":memory:":
@@ -146,8 +156,14 @@ class QdrantConnection:
                 "unnamed vector ragops writes. Fix: use another collection name."
             )
         distance = FROM_QDRANT.get(vectors.distance.value, vectors.distance.value.lower())
+        self.sparse[name] = SPARSE_VECTOR in (info.config.params.sparse_vectors or {})
         self.params[name] = (int(vectors.size), distance)
         return self.params[name]
+
+    def has_sparse(self, name: str) -> bool:
+        """True when the collection has the BM25 vector (read with its vector settings)."""
+        self.require(name)
+        return self.sparse[name]
 
     def check_vector(self, name: str, vector: Sequence[float]) -> list[float]:
         dimension = self.require(name)[0]

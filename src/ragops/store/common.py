@@ -35,6 +35,7 @@ __all__ = [
     "check_name",
     "normalize_filters",
     "score_from_qdrant",
+    "tie_broken",
 ]
 
 #: ``hnsw_ef`` used by approximate searches (``search(..., exact=False)`` on a large collection).
@@ -165,3 +166,17 @@ def check_ids(ids: Sequence[str]) -> list[str]:
                 "(chunk ids are uuid5(doc_id, text hash, ordinal))."
             ) from None
     return out
+
+
+def tie_broken(points: list[Any]) -> list[Any]:
+    """Scored points best first, ties (frequent in RRF, where dense rank 2 + sparse rank 3
+    scores as dense rank 3 + sparse rank 2) broken by the dense score, then the id, so one
+    query always gives one order."""
+    return sorted(
+        points,
+        key=lambda p: (
+            -p.score,
+            -(p.dense_score if p.dense_score is not None else float("-inf")),
+            p.id,
+        ),
+    )

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import qdrant_edge as qe
 
 from ragops.errors import StoreError
-from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint
+from ragops.store.base import OPEN, Distance, PointRecord, ScoredPoint, SearchQuery
 from ragops.store.common import (
     DEFAULT_HNSW_EF,
     EXACT_SEARCH_BELOW,
@@ -42,7 +42,8 @@ from ragops.store.common import (
     score_from_qdrant,
 )
 from ragops.store.edge_files import ProcessLock, read_aliases, write_aliases
-from ragops.store.edge_schema import edge_config, edge_filter, record
+from ragops.store.edge_query import branch_scores, fused_request, scored, sparse_request
+from ragops.store.edge_schema import edge_config, edge_filter, edge_vector, record
 from ragops.store.edge_shards import COLLECTIONS_DIR, DAMAGE_REMEDY, EdgeShards
 from ragops.store.groups import groups_by_overfetch
 
@@ -132,16 +133,26 @@ class EdgeStore:
 
     # -- collections ----------------------------------------------------------------------
 
-    def create_collection(self, name: str, dimension: int, distance: Distance) -> None:
-        """Create the collection (payload indexes on v_from, v_to, doc_id); idempotent.
+    def create_collection(
+        self, name: str, dimension: int, distance: Distance, *, sparse: bool = False
+    ) -> None:
+        """Create the collection (payload indexes on v_from, v_to, doc_id; with ``sparse`` the
+        BM25 vector); idempotent.
 
         Raises StoreError when it exists with another dimension or distance.
         """
         self._check_open()
         check_dimension(dimension)
         check_distance(distance)
-        config = edge_config(dimension, distance, self.exact_search_below, self.hnsw_build_above)
-        self._shards.create(name, (dimension, distance), config)
+        config = edge_config(
+            dimension, distance, self.exact_search_below, self.hnsw_build_above, sparse
+        )
+        self._shards.create(name, (dimension, distance), config, sparse)
+
+    def has_sparse(self, name: str) -> bool:
+        """True when the collection has the BM25 vector."""
+        self._shard(name)
+        return self._shards.has_sparse(name)
 
     def collection_exists(self, name: str) -> bool:
         self._check_open()
@@ -170,7 +181,9 @@ class EdgeStore:
             batch = points[start : start + _UPSERT_BATCH]
             ids = check_ids([p.id for p in batch])
             edge_points = [
-                qe.Point(pid, self._check_vector(name, p.vector), dict(p.payload))
+                qe.Point(
+                    pid, edge_vector(self._check_vector(name, p.vector), p.sparse), dict(p.payload)
+                )
                 for pid, p in zip(ids, batch, strict=True)
             ]
             op = qe.UpdateOperation.upsert_points(edge_points)
@@ -273,6 +286,51 @@ class EdgeStore:
             )
             for h in hits
         ]
+
+    def query(
+        self,
+        name: str,
+        request: SearchQuery,
+        k: int,
+        version: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[ScoredPoint]:
+        """The ``k`` best points for a dense, sparse or hybrid query (see
+        :mod:`ragops.store.edge_query`), with each branch's score."""
+        shard = self._shard(name)
+        if request.dense is not None:
+            self._check_vector(name, request.dense)
+        if k <= 0:
+            return []
+        if request.mode == "dense":
+            return [
+                ScoredPoint(p.id, p.score, p.payload, dense_score=p.score)
+                for p in self.search(name, request.dense or [], k, version, filters)
+            ]
+        self._require_sparse(name)
+        if not request.sparse:  # no query term survived tokenization: BM25 matches nothing
+            if request.mode == "sparse":
+                return []
+            return self.query(name, SearchQuery(dense=request.dense), k, version, filters)
+        distance = self._shards.params(name)[1]
+        flt = edge_filter(version, filters)
+        if request.mode == "sparse":
+            hits = self._call("search", name, shard.query, sparse_request(request, k, flt))
+            return scored(hits, lambda h: float(h.score), {}, {str(h.id): h.score for h in hits})
+        hits = self._call("search", name, shard.query, fused_request(request, k, flt, self.hnsw_ef))
+        dense, sparse = branch_scores(
+            shard, lambda fn, *a: self._call("score hits", name, fn, *a), request,
+            [str(h.id) for h in hits], distance,
+        )  # fmt: skip
+        return scored(hits, lambda h: float(h.score), dense, sparse)
+
+    def _require_sparse(self, name: str) -> None:
+        if not self._shards.has_sparse(name):
+            raise StoreError(
+                f"Collection {name!r} in {self.description} has no sparse (BM25) vectors, so "
+                "it can only be searched densely. Fix: search in dense mode, or rebuild the "
+                "index with sparse vectors (`ragops sync` builds a new generation)."
+            )
 
     def search_groups(
         self,

@@ -9,7 +9,7 @@ from typing import Any
 import qdrant_edge as qe
 
 from ragops.errors import StoreError
-from ragops.store.base import Distance, PointRecord
+from ragops.store.base import SPARSE_VECTOR, Distance, PointRecord, SparseVector
 from ragops.store.common import EXACT_SEARCH_BELOW, normalize_filters
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "INDEX_SCHEMAS",
     "edge_config",
     "edge_filter",
+    "edge_sparse",
+    "edge_vector",
     "record",
     "version_conditions",
 ]
@@ -42,13 +44,15 @@ def edge_config(
     distance: Distance,
     exact_search_below: int = EXACT_SEARCH_BELOW,
     hnsw_build_above: int | None = None,
+    sparse: bool = False,
 ) -> qe.EdgeConfig:
     """The qdrant-edge shard configuration ragops creates collections with.
 
     ``exact_search_below`` becomes HNSW ``full_scan_threshold`` (searches over fewer candidate
     points are exact). ``hnsw_build_above`` (points per segment) sets the optimizer's indexing
     threshold; None keeps qdrant's default (10 MB of vectors, ~6.7k points at 384-d).
-    m=16 and ef_construct=100 are Qdrant's defaults.
+    m=16 and ef_construct=100 are Qdrant's defaults. ``sparse`` adds the BM25 vector
+    :data:`~ragops.store.base.SPARSE_VECTOR`, weighed by IDF (which Qdrant keeps per segment).
     """
     optimizers = None
     if hnsw_build_above is not None:
@@ -63,6 +67,9 @@ def edge_config(
             full_scan_threshold=_points_to_kb(exact_search_below, dimension),
         ),
         optimizers=optimizers,
+        sparse_vectors=(
+            {SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if sparse else None
+        ),
     )
 
 
@@ -84,8 +91,28 @@ def edge_filter(version: int | None, filters: Mapping[str, Any] | None = None) -
     return qe.Filter(must=must) if must else None
 
 
+def edge_sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), list(vector.values))
+
+
+def edge_vector(dense: list[float], sparse: SparseVector | None) -> Any:
+    """A point's vectors as qdrant-edge takes them: the dense one alone, or by name."""
+    if sparse is None:
+        return dense
+    return {"": dense, SPARSE_VECTOR: edge_sparse(sparse)}
+
+
 def record(rec: Any, with_vectors: bool) -> PointRecord:
     vector: Sequence[float] = []
+    sparse = None
     if with_vectors and rec.vector is not None:
-        vector = list(rec.vector)
-    return PointRecord(id=str(rec.id), vector=vector, payload=dict(rec.payload or {}))
+        vectors = rec.vector
+        if isinstance(vectors, dict):  # a collection with the sparse vector names them
+            found = vectors.get(SPARSE_VECTOR)
+            if found is not None:
+                sparse = SparseVector(tuple(found.indices), tuple(found.values))
+            vectors = vectors.get("", [])
+        vector = list(vectors)
+    return PointRecord(
+        id=str(rec.id), vector=vector, payload=dict(rec.payload or {}), sparse=sparse
+    )

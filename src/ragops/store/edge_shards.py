@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import qdrant_edge as qe
 
 from ragops.errors import StoreError, StoreLockedError
+from ragops.store.base import SPARSE_VECTOR
 from ragops.store.common import INDEXED_FIELDS, check_name
 from ragops.store.edge_files import LOCK_REMEDY, read_aliases, write_aliases
 from ragops.store.edge_schema import INDEX_SCHEMAS
@@ -42,6 +43,7 @@ class EdgeShards:
         self.mutex = threading.RLock()
         self._open: dict[str, qe.EdgeShard] = {}
         self._params: dict[str, tuple[int, str]] = {}
+        self._sparse: dict[str, bool] = {}
 
     def directory(self, name: str) -> Path:
         return self.path / COLLECTIONS_DIR / check_name(name)
@@ -88,21 +90,43 @@ class EdgeShards:
         cached = self._params.get(name)
         if cached is not None:
             return cached
+        config = self._config(name)
+        try:
+            vectors = config["vectors"][""]
+            params = (int(vectors["size"]), str(vectors["distance"]).lower())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(
+                f"Cannot read the vector settings of collection {name!r}: {exc}. "
+                f"Fix: {DAMAGE_REMEDY}."
+            ) from None
+        self._params[name] = params
+        self._sparse[name] = SPARSE_VECTOR in (config.get("sparse_vectors") or {})
+        return params
+
+    def has_sparse(self, name: str) -> bool:
+        """True when the collection has the sparse vector (from qdrant-edge's config file)."""
+        if name not in self._sparse:
+            self.params(name)
+        return self._sparse[name]
+
+    def _config(self, name: str) -> dict[str, Any]:
         config_path = self.directory(name) / SHARD_CONFIG_FILE
         try:
-            vectors = json.loads(config_path.read_text(encoding="utf-8"))["vectors"][""]
-            params = (int(vectors["size"]), str(vectors["distance"]).lower())
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
             raise StoreError(
                 f"Cannot read the vector settings of collection {name!r} from {config_path}: "
                 f"{exc}. Fix: {DAMAGE_REMEDY}."
             ) from None
-        self._params[name] = params
-        return params
+        if not isinstance(config, dict):
+            raise StoreError(f"{config_path} is not a JSON object. Fix: {DAMAGE_REMEDY}.")
+        return config
 
-    def create(self, name: str, params: tuple[int, str], config: qe.EdgeConfig) -> None:
+    def create(
+        self, name: str, params: tuple[int, str], config: qe.EdgeConfig, sparse: bool = False
+    ) -> None:
         """Create the collection's shard (payload indexes included), or check the existing one
-        has these (dimension, distance)."""
+        has these (dimension, distance) and, when ``sparse``, the sparse vector."""
         with self.mutex:
             directory = self.directory(name)
             if self.exists(name):
@@ -114,6 +138,12 @@ class EdgeShards:
                         "Fix: use a new collection name for a different embedding model "
                         "(ragops derives it from the index spec fingerprint), or drop this one."
                     )
+                if sparse and not self.has_sparse(name):
+                    raise StoreError(
+                        f"Collection {name!r} in {self.description} has no sparse vector "
+                        f"{SPARSE_VECTOR!r}. Fix: use a new collection name (ragops derives it "
+                        "from the index spec fingerprint, which includes the sparse settings)."
+                    )
                 self._ensure_indexes(name, self.get(name))
                 return
             if directory.exists():  # left over by a create that died before qdrant-edge wrote
@@ -122,7 +152,7 @@ class EdgeShards:
                 "create the collection", name, qe.EdgeShard.create, str(directory), config
             )
             self._open[name] = shard
-            self._params[name] = params
+            self._params.pop(name, None)  # read back from the config file qdrant-edge wrote
             self._ensure_indexes(name, shard)
 
     def drop(self, name: str) -> None:
@@ -181,6 +211,7 @@ class EdgeShards:
     def _close_one(self, name: str, *, flush: bool) -> None:
         shard = self._open.pop(name, None)
         self._params.pop(name, None)
+        self._sparse.pop(name, None)
         if shard is not None:
             if flush:
                 self.call("flush the collection", name, shard.flush)

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ragops.store import OPEN, PointRecord
+from ragops.store import OPEN, PointRecord, SparseVector
 
 __all__ = ["ChunkStore", "DeltaWriter", "point_from_row", "point_row", "points_schema"]
 
@@ -45,8 +45,16 @@ def points_schema(dimension: int) -> pa.Schema:
             ("acl", pa.list_(pa.string())),
             ("v_from", pa.int64()),
             ("vector", pa.list_(pa.float32(), dimension)),
+            # The BM25 vector (null in dense-only generations and in files of older releases).
+            ("sparse_indices", pa.list_(pa.uint32())),
+            ("sparse_values", pa.list_(pa.float32())),
         ]
     )
+
+
+#: Columns read when vectors are not wanted.
+_PAYLOAD_COLUMNS = ("id", "chunk_id", "doc_id", "source", "text", "text_sha256", "metadata_json",
+                    "acl", "v_from")  # fmt: skip
 
 
 _CLOSED_SCHEMA = pa.schema([("id", pa.string())])
@@ -135,7 +143,7 @@ class ChunkStore:
             match = _DELTA.match(path.name)
             if not match or int(match[1]) > version:
                 continue
-            columns = None if with_vectors else [f for f in points_schema(1).names if f != "vector"]
+            columns = None if with_vectors else list(_PAYLOAD_COLUMNS)
             for row in pq.read_table(path, columns=columns).to_pylist():
                 v_to = closed_at.get(row["id"], OPEN)
                 if row["v_from"] <= version < v_to:
@@ -201,6 +209,8 @@ def point_row(point: PointRecord) -> dict[str, Any]:
         "acl": list(payload.get("acl") or []),
         "v_from": payload["v_from"],
         "vector": list(point.vector),
+        "sparse_indices": list(point.sparse.indices) if point.sparse is not None else None,
+        "sparse_values": list(point.sparse.values) if point.sparse is not None else None,
     }
 
 
@@ -217,4 +227,12 @@ def point_from_row(row: dict[str, Any], v_to: int) -> PointRecord:
         "v_from": row["v_from"],
         "v_to": v_to,
     }
-    return PointRecord(id=row["id"], vector=list(row.get("vector") or []), payload=payload)
+    indices = row.get("sparse_indices")
+    sparse = (
+        SparseVector(tuple(indices), tuple(row.get("sparse_values") or ()))
+        if indices is not None
+        else None
+    )
+    return PointRecord(
+        id=row["id"], vector=list(row.get("vector") or []), payload=payload, sparse=sparse
+    )

@@ -92,6 +92,7 @@ def export_index(
         "distance": generation.distance,
         "points": len(points),
         "documents": documents,
+        "sparse_avg_len": info.stats.get("sparse_avg_len"),
     }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     _write_points(path / "points.parquet", points, generation.dimension)
@@ -126,7 +127,10 @@ def restore_index(project: Project, path: Path) -> RestoreSummary:
         )
         collection = generation.collection
         store.create_collection(
-            collection, generation.dimension, cast(Distance, generation.distance)
+            collection,
+            generation.dimension,
+            cast(Distance, generation.distance),
+            sparse=generation.spec.get("sparse") is not None,
         )
         head = catalog.versions.latest(index, generation.id)
         head_number = head.number if head else 0
@@ -156,6 +160,11 @@ def restore_index(project: Project, path: Path) -> RestoreSummary:
             {
                 "chunks": len(points),
                 "restored_from": {"version": manifest["version"], "path": str(path)},
+                **(
+                    {"sparse_avg_len": manifest["sparse_avg_len"]}
+                    if manifest.get("sparse_avg_len") is not None
+                    else {}
+                ),
             },
             fence=lease.fence,
         )

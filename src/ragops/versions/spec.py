@@ -1,7 +1,8 @@
 """The index spec fingerprint: what decides the stored vectors.
 
 sha256 over canonical JSON of the parser, chunker settings, embedding model identity (weights
-hash, dimension, dtype actually used, prefixes), distance and the user's ``stamp``. One
+hash, dimension, dtype actually used, prefixes), the context embedded with each chunk, the
+BM25 settings (None: no sparse vectors), distance and the user's ``stamp``. One
 fingerprint is one **generation**: one physical collection (see
 :mod:`ragops.versions.collections`). Metadata-only settings (sources' options, evals, gates,
 retention) are left out, so editing them never re-embeds anything.
@@ -29,9 +30,13 @@ class IndexSpec:
     embedding: dict[str, Any]
     distance: str
     stamp: str
+    #: What is embedded with each chunk's text: {"title": bool, "headings": bool}.
+    context: dict[str, bool] | None = None
+    #: BM25 settings (see :class:`ragops.config.retrieval.SparseConfig`); None: dense only.
+    sparse: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        spec = {
             "format": SPEC_FORMAT,
             "parser": self.parser,
             "chunker": self.chunker,
@@ -39,6 +44,12 @@ class IndexSpec:
             "distance": self.distance,
             "stamp": self.stamp,
         }
+        # Left out when unset, so generations built before they existed keep their fingerprint.
+        if self.context is not None:
+            spec["context"] = self.context
+        if self.sparse is not None:
+            spec["sparse"] = self.sparse
+        return spec
 
     @property
     def fingerprint(self) -> str:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation, Lease
 from ragops.chunks import point_id
+from ragops.vectors.sparse import sparse_encoder
 from ragops.versions.collections import adopt_legacy_collections
 from ragops.versions.plan import Plan, list_sources, plan_changes, refuse_mass_deletes
 from ragops.versions.prepare import DocumentOutcome, Preparer
@@ -136,6 +137,9 @@ class _Opened:
     known: dict[tuple[str, str], DocumentState]
     #: Metadata keys of the head version's chunks (None: not recorded, an older release).
     head_metadata_keys: list[str] | None = None
+    #: The BM25 average chunk length the generation's versions were weighed with (None: not
+    #: measured yet, or dense only).
+    sparse_avg_len: float | None = None
 
 
 class _Sync:
@@ -168,7 +172,12 @@ class _Sync:
             self.config.distance,
             collection=self.project.collection_name(self.index_name, spec.fingerprint),
         )
-        self.store.create_collection(generation.collection, spec.dimension, self.config.distance)
+        self.store.create_collection(
+            generation.collection,
+            spec.dimension,
+            self.config.distance,
+            sparse=generation.spec.get("sparse") is not None,
+        )
         head = self.catalog.versions.latest(self.index_name, generation.id)
         head_number = head.number if head else 0
         self.lease.check()
@@ -182,6 +191,7 @@ class _Sync:
             recovered,
             self.catalog.documents.states(generation.id),
             head.stats.get("metadata_keys") if head else [],
+            head.stats.get("sparse_avg_len") if head else None,
         )
 
     def _plan(self, opened: _Opened) -> Plan:
@@ -241,6 +251,8 @@ class _Sync:
                 generation.collection, next_number, generation.dimension
             ),
             check=self.lease.check,
+            context=generation.spec.get("context"),
+            sparse=sparse_encoder(generation.spec.get("sparse"), opened.sparse_avg_len),
         )
         doc_states: list[DocumentState] = []
         self.progress.start("parse", len(plan.candidates))
@@ -272,6 +284,8 @@ class _Sync:
             }
             if opened.head_metadata_keys is not None:  # every key a chunk may be filtered on
                 stats["metadata_keys"] = sorted({*opened.head_metadata_keys, *metadata_keys})
+            if writer.sparse is not None and writer.sparse.avg_len is not None:
+                stats["sparse_avg_len"] = writer.sparse.avg_len
             versioned = [_with_version(s, next_number) for s in doc_states]
             writer.delta.commit()
             checkpoint("before_commit")

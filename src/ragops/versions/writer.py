@@ -1,6 +1,10 @@
 """Writing a version's points: chunks embedded in batches (or taken from the embedding cache)
 and upserted with ``v_from = N``; superseded points closed with ``v_to = N``.
 
+Each chunk is embedded as its text with the context the spec asks for (title, heading path:
+:func:`~ragops.chunks.context.embedding_text`), which also keys the embedding cache; its BM25
+vector, when the spec has ``sparse``, is made from the same text.
+
 Nothing here is visible to readers until the catalog commits version N. Before each write the
 sync's lease is checked, so a process that lost its lock stops writing at once.
 """
@@ -14,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 from ragops._faults import checkpoint
 from ragops.catalog import Generation
 from ragops.chunks import Chunk
+from ragops.chunks.context import embedding_text
+from ragops.chunks.ids import text_hash
 from ragops.store import OPEN, PointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.vectors import Embedder, EmbeddingCache
+    from ragops.vectors.sparse import SparseEncoder
     from ragops.versions.chunk_store import DeltaWriter
     from ragops.versions.sync import SyncProgress
 
@@ -57,8 +64,15 @@ class PointWriter:
         cache: EmbeddingCache | None = None,
         delta: DeltaWriter | None = None,
         check: Callable[[], None] = lambda: None,
+        *,
+        context: dict[str, bool] | None = None,
+        sparse: SparseEncoder | None = None,
     ) -> None:
         self.store = store
+        #: What is embedded with each chunk (the spec's ``context``; None: the text alone).
+        self.context = context
+        #: Makes the BM25 vectors (None: the generation is dense only).
+        self.sparse = sparse
         #: Raises when the sync may no longer write (its lease was taken over).
         self.check = check
         self.cache = cache
@@ -110,12 +124,16 @@ class PointWriter:
             return
         batch, self.pending = self.pending, []
         started = time.perf_counter()
-        hashes = [chunk.text_sha256 for chunk, _, _ in batch]
+        texts = [embedding_text(chunk.text, chunk.metadata, self.context) for chunk, _, _ in batch]
+        hashes = [
+            chunk.text_sha256 if text is chunk.text else text_hash(text)
+            for (chunk, _, _), text in zip(batch, texts, strict=True)
+        ]
         vectors = self.cache.get_many(hashes) if self.cache is not None else {}
         missing: dict[str, str] = {}
-        for key, (chunk, _, _) in zip(hashes, batch, strict=True):
+        for key, text in zip(hashes, texts, strict=True):
             if key not in vectors:
-                missing.setdefault(key, chunk.text)  # identical texts in a batch: embed once
+                missing.setdefault(key, text)  # identical texts in a batch: embed once
         if missing:
             fresh = dict(
                 zip(missing, self.embedder.embed_documents(list(missing.values())), strict=True)
@@ -123,6 +141,13 @@ class PointWriter:
             if self.cache is not None:
                 self.cache.put_many(fresh)
             vectors.update(fresh)
+        sparse: list[Any] = [None] * len(batch)
+        if self.sparse is not None:
+            sparse_started = time.perf_counter()
+            sparse = list(self.sparse.documents(texts))
+            self.timings["sparse"] = self.timings.get("sparse", 0.0) + (
+                time.perf_counter() - sparse_started
+            )
         self.timings["embed"] += time.perf_counter() - started
         self.embedded += len(missing)
         self.reused += len(batch) - len(missing)
@@ -132,6 +157,7 @@ class PointWriter:
             PointRecord(
                 id=point,
                 vector=vectors[key].tolist(),
+                sparse=sparse_vector,
                 payload={
                     "chunk_id": chunk.id,
                     "doc_id": chunk.doc_id,
@@ -139,12 +165,12 @@ class PointWriter:
                     "text": chunk.text,
                     "metadata": chunk.metadata,
                     "acl": list(acl),
-                    "text_sha256": key,
+                    "text_sha256": chunk.text_sha256,
                     "v_from": self.number,
                     "v_to": OPEN,
                 },
             )
-            for (chunk, point, acl), key in zip(batch, hashes, strict=True)
+            for (chunk, point, acl), key, sparse_vector in zip(batch, hashes, sparse, strict=True)
         ]
         self._grow("write", len(points))
         for start in range(0, len(points), _WRITE_BATCH):
