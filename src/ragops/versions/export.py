@@ -182,7 +182,10 @@ def _point(row: dict[str, Any], number: int) -> PointRecord:
     """An exported point as a new point of version ``number`` (new id, ``v_from``)."""
     point = point_from_row(row, OPEN)
     payload = {**point.payload, "v_from": number}
-    return PointRecord(id=point_id(row["chunk_id"], number), vector=point.vector, payload=payload)
+    return PointRecord(
+        id=point_id(row["chunk_id"], number), vector=point.vector, payload=payload,
+        sparse=point.sparse,
+    )  # fmt: skip
 
 
 def _documents(
