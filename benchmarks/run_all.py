@@ -20,6 +20,7 @@ BENCHMARKS = {
     "hnsw_recall": ["benchmarks/bench_hnsw_recall.py", "--n", "4000", "--queries", "200"],
     "lifecycle": ["-m", "benchmarks.bench_lifecycle"],
     "squad": ["-m", "benchmarks.bench_squad", "--all"],
+    "embed_backends": ["-m", "benchmarks.bench_embed_backends"],
     "serve": ["-m", "benchmarks.bench_serve"],
 }
 
@@ -96,40 +97,49 @@ def _lifecycle_rows(result: dict) -> list[tuple[str, str]]:
 
 
 def _squad_rows(result: dict) -> list[tuple[str, str]]:
-    rows = [
-        (
-            "paragraphs / chunks (paragraphs over chunk size)",
-            f"{result['paragraphs']} / {result['chunks']} "
-            f"({result['paragraph_tokens']['over_chunk_size']})",
-        ),
-        ("index wall (model loaded)", f"{result['index_seconds']} s"),
-    ]
-    for key in ("sample", "sample_grouped", "all", "all_grouped"):
-        run = result.get(key)
-        if not run:
+    """One row per index variant, mode and grouping: nDCG@10, recall@5/@10, MRR on all
+    questions (else the sample), and search p50 / p99."""
+    rows = [("paragraphs", f"{result['paragraphs']}")]
+    for variant in ("plain", "context"):
+        built = result.get(variant)
+        if not built:
             continue
-        n = f"{run['questions']:,} q" + (", one hit per document" if "grouped" in key else "")
-        rows += [
+        rows.append(
             (
-                f"recall@1 / @5 / @10 ({n})",
-                f"{run['recall@1']} / {run['recall@5']} / {run['recall@10']}",
-            ),
+                f"{variant}: chunks, index wall (BM25 share of embedding)",
+                f"{built['chunks']}, {built['index_seconds']} s "
+                f"({100 * built['sparse_share_of_embedding']:.2f} %)",
+            )
+        )
+        for name, latency in built["search_latency_k10"].items():
+            run = built.get(f"all_{name}") or built.get(f"sample_{name}")
+            if not run:
+                continue
+            rows.append(
+                (
+                    f"{variant} {name} ({run['questions']:,} q): nDCG@10 · R@5 · R@10 · MRR",
+                    f"{run['ndcg@10']} · {run['recall@5']} · {run['recall@10']} · {run['mrr']}"
+                    f"; search p50 / p99 {latency['p50_ms']} / {latency['p99_ms']} ms",
+                )
+            )
+    return rows
+
+
+def _backend_rows(result: dict) -> list[tuple[str, str]]:
+    rows = []
+    for name, row in result["backends"].items():
+        if "skipped" in row:
+            rows.append((name, f"skipped: {row['skipped'][:80]}"))
+            continue
+        squad, cosine = row["squad"], row["cosine_to_torch_fp32"]
+        rows.append(
             (
-                f"MRR / nDCG@10 / hit_rate@5 ({n})",
-                f"{run['mrr']} / {run['ndcg@10']} / {run['hit_rate@5']}",
-            ),
-            (
-                f"ragas id_context_recall / precision ({n})",
-                f"{run['id_context_recall']} / {run['id_context_precision']}",
-            ),
-            (
-                f"eval wall, questions/s ({n})",
-                f"{run['eval_seconds']} s, {run['questions_per_second']}/s",
-            ),
-        ]
-    for name, latency in result.get("search_latency_k10", {}).items():
-        rows.append((f"search alone p50 / p99, k=10 ({name})",
-                     f"{latency['p50_ms']} / {latency['p99_ms']} ms"))  # fmt: skip
+                f"{name}: chunks/s at {result['chunk_tokens']} tokens (× torch bf16)",
+                f"{row['chunks_per_second']} ({row['speedup_vs_torch_bf16']}×); query p50 "
+                f"{row['query']['p50_ms']} ms; SQuAD nDCG@10 {squad['ndcg@10']} "
+                f"({row['ndcg10_delta_vs_torch_fp32']:+}); cosine to fp32 ≥ {cosine['min']}",
+            )
+        )
     return rows
 
 
@@ -199,6 +209,8 @@ def _rows(name: str, result: dict) -> list[tuple[str, str]]:
         ]
     if name == "squad":
         return _squad_rows(result)
+    if name == "embed_backends":
+        return _backend_rows(result)
     if name == "lifecycle":
         return _lifecycle_rows(result)
     if name == "serve":

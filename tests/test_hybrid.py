@@ -166,12 +166,12 @@ def test_eval_modes_are_stored_as_separate_evidence_and_gates_name_a_mode(built:
     result = as_json(cli("eval", "docs", "--modes", "dense,sparse,hybrid", "--json",
                          cwd=built.parent))  # fmt: skip
     runs = {run["retrieval"]: run for run in result["evals"]}
-    assert set(runs) == {"dense/doc_id", "sparse/doc_id", "hybrid-rrf/doc_id"}
+    assert set(runs) == {"dense/doc_id", "sparse/doc_id", "hybrid-dbsf/doc_id"}
     # the identifier question: the modes with BM25 rank its document higher
     assert (
         runs["sparse/doc_id"]["metrics"]["recall@1"] > runs["dense/doc_id"]["metrics"]["recall@1"]
     )
-    assert runs["hybrid-rrf/doc_id"]["metrics"]["mrr"] > runs["dense/doc_id"]["metrics"]["mrr"]
+    assert runs["hybrid-dbsf/doc_id"]["metrics"]["mrr"] > runs["dense/doc_id"]["metrics"]["mrr"]
     bad = cli("eval", "docs", "--modes", "dense,bm42", cwd=built.parent)
     assert bad.returncode == 2 and "bm42" in bad.stderr + bad.stdout
 

@@ -259,7 +259,8 @@ def test_the_cli_goes_through_the_running_server(server: Server) -> None:
     [evaluated] = as_json(cli("eval", "docs", "--version", "2", "--json", cwd=cwd))["evals"]
     assert (evaluated["version"], evaluated["questions"]) == (2, 4)
     table = cli("eval", "docs", "--version", "2", cwd=cwd)
-    assert table.returncode == 0 and "docs v2 · questions · hybrid-rrf/doc_id (4 questions, k 5" in table.stdout
+    title = "docs v2 · questions · hybrid-dbsf/doc_id (4 questions, k 5"
+    assert table.returncode == 0 and title in table.stdout
     rolled = cli("rollback", "docs", "--reason", "bees later", cwd=cwd)
     assert rolled.returncode == 0 and "rolled back from version 2 to 1" in rolled.stdout
     assert "held by pytest" in rolled.stdout

@@ -67,6 +67,7 @@ class Embedder:
         self.config = config
         self.path = resolve_model_path(config.model, base)
         self._shapes = ModelShapeCache(cache_dir / "model-shapes.json" if cache_dir else None)
+        self._cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.texts_embedded = 0
@@ -85,7 +86,10 @@ class Embedder:
         return _load_model(str(self.path), self.config.device, self.resolved_dtype())
 
     def resolved_dtype(self) -> str:
-        """The dtype actually used: ``auto`` picks bfloat16 on CPUs with AMX/AVX512-BF16."""
+        """The dtype actually used: ``auto`` picks bfloat16 on CPUs with AMX/AVX512-BF16 (the
+        onnx and openvino backends: float32 activations, int8 weights when quantized)."""
+        if self.config.backend != "torch":
+            return "float32"
         if self.config.dtype != "auto":
             return self.config.dtype
         if self.config.device.startswith("cuda"):
@@ -115,7 +119,20 @@ class Embedder:
             dtype=self.resolved_dtype(),
             document_prefix=self.config.document_prefix,
             query_prefix=self.config.query_prefix,
+            backend=self.backend_name,
         )
+
+    @property
+    def backend_name(self) -> str:
+        """``torch``, or the backend with the precision it computes in (``onnx-int8``,
+        ``onnx-fp32``, ``openvino-bf16``)."""
+        if self.config.backend == "torch":
+            return "torch"
+        if self.config.quantized:
+            return f"{self.config.backend}-int8"
+        if self.config.backend == "openvino" and _cpu_has_fast_bf16():
+            return "openvino-bf16"  # OpenVINO computes in bfloat16 there (set explicitly)
+        return f"{self.config.backend}-fp32"
 
     def _measure_shape(self) -> dict[str, int]:
         model = self.model
@@ -126,6 +143,13 @@ class Embedder:
         if dimension is None:
             raise EmbeddingError(f"model at {self.path} does not report an embedding dimension")
         return {"dimension": int(dimension), "max_seq_length": int(model.max_seq_length or 512)}
+
+    @functools.cached_property
+    def _exported(self) -> Any:
+        """The onnx or openvino encoder, exported from the local weights on first use."""
+        from ragops.vectors.backends import exported_encoder
+
+        return exported_encoder(self.config, self.path, self._cache_dir, self.info)
 
     # -- tokens --------------------------------------------------------------------------
 
@@ -189,6 +213,10 @@ class Embedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
+        if self.config.backend != "torch":
+            array = self._exported.encode(texts, self.config.normalize)
+            self.texts_embedded += len(texts)
+            return array
         import torch
 
         with torch.inference_mode():

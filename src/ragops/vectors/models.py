@@ -103,9 +103,11 @@ class ModelInfo:
     dtype: str
     document_prefix: str
     query_prefix: str
+    #: ``torch``, or the backend and its quantization: ``onnx-int8``, ``openvino-int8``.
+    backend: str = "torch"
 
     def fingerprint_fields(self) -> dict[str, Any]:
-        return {
+        fields = {
             "weights_sha256": self.weights_sha256,
             "dimension": self.dimension,
             "max_seq_length": self.max_seq_length,
@@ -114,6 +116,9 @@ class ModelInfo:
             "document_prefix": self.document_prefix,
             "query_prefix": self.query_prefix,
         }
+        if self.backend != "torch":  # absent for torch: older generations keep their spec
+            fields["backend"] = self.backend
+        return fields
 
     @property
     def fingerprint(self) -> str:
