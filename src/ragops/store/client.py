@@ -23,13 +23,7 @@ from qdrant_client import models as qm
 
 from ragops.errors import StoreError
 from ragops.store.base import OPEN, SPARSE_VECTOR, Distance, PointRecord, ScoredPoint, SearchQuery
-from ragops.store.client_query import (
-    branch_requests,
-    client_sparse,
-    fused_arguments,
-    read_branch_scores,
-    scored_points,
-)
+from ragops.store.client_query import client_sparse, sparse_or_hybrid
 from ragops.store.client_schema import (
     DISTANCES,
     INDEX_SCHEMAS,
@@ -46,6 +40,7 @@ from ragops.store.common import (
     check_ids,
     check_name,
     score_from_qdrant,
+    trivial_query,
 )
 
 __all__ = ["ClientStore"]
@@ -371,53 +366,18 @@ class ClientStore:
         if request.dense is not None:
             self._conn.check_vector(name, request.dense)
         distance = self._require(name)[1]
-        if k <= 0:
-            return []
-        if request.mode == "dense":
-            return [
-                ScoredPoint(p.id, p.score, p.payload, dense_score=p.score)
-                for p in self.search(name, request.dense or [], k, version, filters)
-            ]
-        if not self.has_sparse(name):
-            raise StoreError(
-                f"Collection {name!r} on {self.description} has no sparse (BM25) vectors, so "
-                "it can only be searched densely. Fix: search in dense mode, or rebuild the "
-                "index with sparse vectors (`ragops sync` builds a new generation)."
-            )
-        if not request.sparse:  # no query term survived tokenization: BM25 matches nothing
-            if request.mode == "sparse":
-                return []
-            return self.query(name, SearchQuery(dense=request.dense), k, version, filters)
-        flt = qdrant_filter(version, filters)
-        if request.mode == "sparse":
-            response = self._call(
-                "search", name, self._client.query_points, name,
-                query=client_sparse(request.sparse), using=SPARSE_VECTOR, query_filter=flt,
-                limit=k, with_payload=True, with_vectors=False,
-            )  # fmt: skip
-            points = response.points
-            return scored_points(
-                points, lambda p: float(p.score), {}, {str(p.id): p.score for p in points}
-            )
+        answered = trivial_query(self, name, request, k, version, filters)
+        if answered is not None:
+            return answered
         params = (
             qm.SearchParams(hnsw_ef=max(self.hnsw_ef, request.prefetch))
             if self._is_server
             else None
         )
-        response = self._call(
-            "search", name, self._client.query_points, name,
-            **fused_arguments(request, k, flt, params),
+        return sparse_or_hybrid(
+            lambda action, fn, *args, **kwargs: self._call(action, name, fn, *args, **kwargs),
+            self._client, name, request, k, qdrant_filter(version, filters), params, distance,
         )  # fmt: skip
-        points = response.points
-        dense: dict[str, float] = {}
-        sparse: dict[str, float] = {}
-        if points:
-            responses = self._call(
-                "score hits", name, self._client.query_batch_points, name,
-                branch_requests(request, [str(p.id) for p in points]),
-            )  # fmt: skip
-            dense, sparse = read_branch_scores(request, responses, distance)
-        return scored_points(points, lambda p: float(p.score), dense, sparse)
 
     def search_groups(
         self,

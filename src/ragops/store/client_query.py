@@ -13,10 +13,10 @@ from typing import Any
 
 from qdrant_client import models as qm
 
-from ragops.store.base import SPARSE_VECTOR, SearchQuery, SparseVector
-from ragops.store.common import score_from_qdrant, tie_broken
+from ragops.store.base import SPARSE_VECTOR, ScoredPoint, SearchQuery, SparseVector
+from ragops.store.common import score_from_qdrant, scored_points
 
-__all__ = ["branch_requests", "client_sparse", "fused_arguments", "read_branch_scores"]
+__all__ = ["client_sparse", "sparse_or_hybrid"]
 
 
 def client_sparse(vector: SparseVector) -> qm.SparseVector:
@@ -79,20 +79,35 @@ def read_branch_scores(
     return dense, sparse
 
 
-def scored_points(
-    points: list[Any], score: Callable[[Any], float], dense: dict[str, float],
-    sparse: dict[str, float],
-) -> list[Any]:  # fmt: skip
-    from ragops.store.base import ScoredPoint
-
-    points = [
-        ScoredPoint(
-            id=str(p.id),
-            score=score(p),
-            payload=dict(p.payload or {}),
-            dense_score=dense.get(str(p.id)),
-            sparse_score=sparse.get(str(p.id)),
+def sparse_or_hybrid(
+    call: Callable[..., Any],
+    client: Any,
+    name: str,
+    request: SearchQuery,
+    k: int,
+    flt: qm.Filter | None,
+    params: qm.SearchParams | None,
+    distance: str,
+) -> list[ScoredPoint]:
+    """A sparse query, or a hybrid one with each hit's branch scores (``call(action, fn,
+    *args)`` runs a qdrant-client call with ragops' error wording)."""
+    assert request.sparse is not None
+    if request.mode == "sparse":
+        response = call(
+            "search", client.query_points, name,
+            query=client_sparse(request.sparse), using=SPARSE_VECTOR, query_filter=flt,
+            limit=k, with_payload=True, with_vectors=False,
         )  # fmt: skip
-        for p in points
-    ]
-    return tie_broken(points)
+        points = response.points
+        return scored_points(points, {}, {str(p.id): p.score for p in points})
+    response = call("search", client.query_points, name, **fused_arguments(request, k, flt, params))
+    points = response.points
+    dense: dict[str, float] = {}
+    sparse: dict[str, float] = {}
+    if points:
+        responses = call(
+            "score hits", client.query_batch_points, name,
+            branch_requests(request, [str(p.id) for p in points]),
+        )  # fmt: skip
+        dense, sparse = read_branch_scores(request, responses, distance)
+    return scored_points(points, dense, sparse)

@@ -11,8 +11,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from ragops.errors import StoreError, StoreLockedError
-from ragops.store.base import SPARSE_VECTOR, PointRecord, SparseVector
-from ragops.store.common import as_float_list, check_name, normalize_filters
+from ragops.store.base import SPARSE_VECTOR, PointRecord
+from ragops.store.common import as_float_list, check_name, normalize_filters, unpack_vectors
 
 __all__ = [
     "DISTANCES",
@@ -63,13 +63,7 @@ def record(rec: Any, with_vectors: bool) -> PointRecord:
     vector: Sequence[float] = []
     sparse = None
     if with_vectors and rec.vector is not None:
-        vectors = rec.vector
-        if isinstance(vectors, dict):  # a collection with the sparse vector names them
-            found = vectors.get(SPARSE_VECTOR)
-            if found is not None:
-                sparse = SparseVector(tuple(found.indices), tuple(found.values))
-            vectors = vectors.get("", [])
-        vector = list(vectors)
+        vector, sparse = unpack_vectors(rec.vector)
     return PointRecord(
         id=str(rec.id), vector=vector, payload=dict(rec.payload or {}), sparse=sparse
     )

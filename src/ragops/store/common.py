@@ -34,8 +34,12 @@ __all__ = [
     "check_ids",
     "check_name",
     "normalize_filters",
+    "no_sparse_error",
     "score_from_qdrant",
+    "scored_points",
     "tie_broken",
+    "trivial_query",
+    "unpack_vectors",
 ]
 
 #: ``hnsw_ef`` used by approximate searches (``search(..., exact=False)`` on a large collection).
@@ -179,4 +183,65 @@ def tie_broken(points: list[Any]) -> list[Any]:
             -(p.dense_score if p.dense_score is not None else float("-inf")),
             p.id,
         ),
+    )
+
+
+def unpack_vectors(vectors: Any) -> tuple[list[float], Any]:
+    """A point's vectors as Qdrant returns them (a list, or by name in a collection with the
+    sparse vector) as ``(dense, SparseVector or None)``."""
+    from ragops.store.base import SPARSE_VECTOR, SparseVector
+
+    if not isinstance(vectors, dict):
+        return list(vectors), None
+    found = vectors.get(SPARSE_VECTOR)
+    sparse = SparseVector(tuple(found.indices), tuple(found.values)) if found is not None else None
+    return list(vectors.get("", [])), sparse
+
+
+def scored_points(hits: Any, dense: dict[str, float], sparse: dict[str, float]) -> list[Any]:
+    """Qdrant's scored points (either client's: ``id``, ``score``, ``payload``) as ragops'
+    :class:`~ragops.store.base.ScoredPoint`, with each branch's score, ties broken."""
+    from ragops.store.base import ScoredPoint
+
+    return tie_broken(
+        [
+            ScoredPoint(
+                id=str(h.id),
+                score=float(h.score),
+                payload=dict(h.payload or {}),
+                dense_score=dense.get(str(h.id)),
+                sparse_score=sparse.get(str(h.id)),
+            )  # fmt: skip
+            for h in hits
+        ]
+    )
+
+
+def trivial_query(store: Any, name: str, request: Any, k: int, version: int,
+                  filters: Any) -> list[Any] | None:  # fmt: skip
+    """The answer of a query that needs no sparse search (dense mode; a query whose every
+    word was a stopword), from the store's own ``search``; None when BM25 must run."""
+    from ragops.store.base import ScoredPoint, SearchQuery
+
+    if k <= 0:
+        return []
+    if request.mode == "dense":
+        return [
+            ScoredPoint(p.id, p.score, p.payload, dense_score=p.score)
+            for p in store.search(name, request.dense or [], k, version, filters)
+        ]
+    if not store.has_sparse(name):
+        raise no_sparse_error(name, store.description)
+    if not request.sparse:  # no query term survived tokenization: BM25 matches nothing
+        if request.mode == "sparse":
+            return []
+        return trivial_query(store, name, SearchQuery(dense=request.dense), k, version, filters)
+    return None
+
+
+def no_sparse_error(name: str, where: str) -> StoreError:
+    return StoreError(
+        f"Collection {name!r} in {where} has no sparse (BM25) vectors, so it can only be "
+        "searched densely. Fix: search in dense mode, or rebuild the index with sparse vectors "
+        "(`ragops sync` builds a new generation)."
     )

@@ -40,9 +40,11 @@ from ragops.store.common import (
     check_ids,
     check_name,
     score_from_qdrant,
+    scored_points,
+    trivial_query,
 )
 from ragops.store.edge_files import ProcessLock, read_aliases, write_aliases
-from ragops.store.edge_query import branch_scores, fused_request, scored, sparse_request
+from ragops.store.edge_query import branch_scores, fused_request, sparse_request
 from ragops.store.edge_schema import edge_config, edge_filter, edge_vector, record
 from ragops.store.edge_shards import COLLECTIONS_DIR, DAMAGE_REMEDY, EdgeShards
 from ragops.store.groups import groups_by_overfetch
@@ -300,37 +302,19 @@ class EdgeStore:
         shard = self._shard(name)
         if request.dense is not None:
             self._check_vector(name, request.dense)
-        if k <= 0:
-            return []
-        if request.mode == "dense":
-            return [
-                ScoredPoint(p.id, p.score, p.payload, dense_score=p.score)
-                for p in self.search(name, request.dense or [], k, version, filters)
-            ]
-        self._require_sparse(name)
-        if not request.sparse:  # no query term survived tokenization: BM25 matches nothing
-            if request.mode == "sparse":
-                return []
-            return self.query(name, SearchQuery(dense=request.dense), k, version, filters)
-        distance = self._shards.params(name)[1]
+        answered = trivial_query(self, name, request, k, version, filters)
+        if answered is not None:
+            return answered
         flt = edge_filter(version, filters)
         if request.mode == "sparse":
             hits = self._call("search", name, shard.query, sparse_request(request, k, flt))
-            return scored(hits, lambda h: float(h.score), {}, {str(h.id): h.score for h in hits})
+            return scored_points(hits, {}, {str(h.id): h.score for h in hits})
         hits = self._call("search", name, shard.query, fused_request(request, k, flt, self.hnsw_ef))
         dense, sparse = branch_scores(
             shard, lambda fn, *a: self._call("score hits", name, fn, *a), request,
-            [str(h.id) for h in hits], distance,
+            [str(h.id) for h in hits], self._shards.params(name)[1],
         )  # fmt: skip
-        return scored(hits, lambda h: float(h.score), dense, sparse)
-
-    def _require_sparse(self, name: str) -> None:
-        if not self._shards.has_sparse(name):
-            raise StoreError(
-                f"Collection {name!r} in {self.description} has no sparse (BM25) vectors, so "
-                "it can only be searched densely. Fix: search in dense mode, or rebuild the "
-                "index with sparse vectors (`ragops sync` builds a new generation)."
-            )
+        return scored_points(hits, dense, sparse)
 
     def search_groups(
         self,

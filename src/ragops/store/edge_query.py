@@ -14,8 +14,8 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from ragops.store.base import SPARSE_VECTOR, ScoredPoint, SearchQuery
-from ragops.store.common import score_from_qdrant, tie_broken
+from ragops.store.base import SPARSE_VECTOR, SearchQuery
+from ragops.store.common import score_from_qdrant
 from ragops.store.edge_schema import edge_sparse
 
 __all__ = ["branch_scores", "fused_request", "sparse_request"]
@@ -105,22 +105,3 @@ def branch_scores(
     )
     sparse = {str(h.id): float(h.score) for h in results[-1]} if request.sparse else {}
     return dense, sparse
-
-
-def scored(
-    hits: list[Any],
-    score: Callable[[Any], float],
-    dense: dict[str, float],
-    sparse: dict[str, float],
-) -> list[ScoredPoint]:
-    points = [
-        ScoredPoint(
-            id=str(h.id),
-            score=score(h),
-            payload=dict(h.payload or {}),
-            dense_score=dense.get(str(h.id)),
-            sparse_score=sparse.get(str(h.id)),
-        )
-        for h in hits
-    ]
-    return tie_broken(points)

@@ -10,7 +10,7 @@ import qdrant_edge as qe
 
 from ragops.errors import StoreError
 from ragops.store.base import SPARSE_VECTOR, Distance, PointRecord, SparseVector
-from ragops.store.common import EXACT_SEARCH_BELOW, normalize_filters
+from ragops.store.common import EXACT_SEARCH_BELOW, normalize_filters, unpack_vectors
 
 __all__ = [
     "DISTANCES",
@@ -106,13 +106,7 @@ def record(rec: Any, with_vectors: bool) -> PointRecord:
     vector: Sequence[float] = []
     sparse = None
     if with_vectors and rec.vector is not None:
-        vectors = rec.vector
-        if isinstance(vectors, dict):  # a collection with the sparse vector names them
-            found = vectors.get(SPARSE_VECTOR)
-            if found is not None:
-                sparse = SparseVector(tuple(found.indices), tuple(found.values))
-            vectors = vectors.get("", [])
-        vector = list(vectors)
+        vector, sparse = unpack_vectors(rec.vector)
     return PointRecord(
         id=str(rec.id), vector=vector, payload=dict(rec.payload or {}), sparse=sparse
     )
