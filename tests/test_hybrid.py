@@ -77,6 +77,13 @@ def test_a_rare_identifier_is_found_by_sparse_and_hybrid_but_not_dense(built: Pa
         assert found.mode == "hybrid" and found.rank in (1, 2)
         assert found.dense_score is not None
         assert found.sparse_score == pytest.approx(sparse[0].score, rel=1e-5)
+        grouped = retriever.search(IDENTIFIER, k=3, group_by="doc_id")
+        assert len({h.doc_id for h in grouped}) == 3 and all(
+            h.dense_score is not None for h in grouped
+        )
+        assert next(h for h in grouped if h.doc_id == "pasta.md").sparse_score == pytest.approx(
+            found.sparse_score, rel=1e-5
+        )
         with pytest.raises(ValueError, match="mode must be one of"):
             retriever.search(IDENTIFIER, mode="bm42")
 

@@ -9,6 +9,7 @@ with the fix.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -99,11 +100,24 @@ def search_points(
             [ScoredPoint(p.id, p.score, p.payload, dense_score=p.score) for p in group]
             for group in groups
         ]
-    else:
+    else:  # branch scores read once, for the hits kept, not for every hit fetched
+        fetch = dataclasses.replace(request, branch_scores=False)
         groups = groups_by_overfetch(
-            lambda limit: store.query(collection, request, limit, version, filters),
+            lambda limit: store.query(collection, fetch, limit, version, filters),
             k, group_by, group_size,
         )  # fmt: skip
+        if request.mode == "hybrid":
+            kept = [point.id for group in groups for point in group]
+            dense, sparse = store.score_branches(collection, request, kept)
+            groups = [
+                [
+                    dataclasses.replace(
+                        p, dense_score=dense.get(p.id), sparse_score=sparse.get(p.id)
+                    )
+                    for p in group
+                ]
+                for group in groups
+            ]
     return [point for group in groups for point in group]
 
 

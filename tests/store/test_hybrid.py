@@ -143,3 +143,17 @@ def test_sparse_vectors_come_back_with_the_points(hybrid: VectorStore) -> None:
     assert hybrid.has_sparse("h2")
     found = hybrid.query("h2", SearchQuery(sparse=BM25.query("QX7731")), 5, version=2)
     assert docs(found) == ["errors"]
+
+
+def test_branch_scores_on_request_for_chosen_points(hybrid: VectorStore) -> None:
+    """Grouped searches fetch many hits without branch scores, then score only those kept."""
+    request = SearchQuery(dense=unit(45), sparse=BM25.query("roll back production"))
+    unscored = SearchQuery(dense=request.dense, sparse=request.sparse, branch_scores=False)
+    bare = hybrid.query("h", unscored, 3, version=2)
+    assert bare and all(p.dense_score is None and p.sparse_score is None for p in bare)
+    dense, sparse = hybrid.score_branches("h", request, [pid(0), pid(4)])
+    assert set(dense) == {pid(0), pid(4)}
+    assert dense[pid(4)] == pytest.approx(1.0, abs=1e-5)  # garden sits at 45°
+    assert set(sparse) == {pid(0)}  # the garden text holds none of the words
+    full = {p.id: p for p in hybrid.query("h", request, 5, version=2)}
+    assert sparse[pid(0)] == pytest.approx(full[pid(0)].sparse_score, rel=1e-5)

@@ -93,6 +93,9 @@ class SearchQuery:
     weights: tuple[float, float] = (1.0, 1.0)
     prefetch: int = 50
     rrf_k: int = 60
+    #: Read each hybrid hit's dense and sparse score (one more small query batch); callers that
+    #: keep only some hits turn it off and ask :meth:`VectorStore.score_branches` for those.
+    branch_scores: bool = True
 
     @property
     def mode(self) -> str:
@@ -183,6 +186,12 @@ class VectorStore(Protocol):
         """The ``k`` best points visible in ``version`` for a dense, sparse or hybrid query,
         best first, with payloads and each branch's score. The version and the caller's
         filters apply inside every branch."""
+
+    def score_branches(
+        self, name: str, request: SearchQuery, ids: Sequence[str]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """The dense and the sparse score of each of the points ``ids`` for the request's
+        vectors (a point with no term of the query has no sparse score)."""
 
     def search_groups(
         self,

@@ -23,7 +23,12 @@ from qdrant_client import models as qm
 
 from ragops.errors import StoreError
 from ragops.store.base import OPEN, SPARSE_VECTOR, Distance, PointRecord, ScoredPoint, SearchQuery
-from ragops.store.client_query import client_sparse, sparse_or_hybrid
+from ragops.store.client_query import (
+    branch_requests,
+    client_sparse,
+    read_branch_scores,
+    sparse_or_hybrid,
+)
 from ragops.store.client_schema import (
     DISTANCES,
     INDEX_SCHEMAS,
@@ -378,6 +383,20 @@ class ClientStore:
             lambda action, fn, *args, **kwargs: self._call(action, name, fn, *args, **kwargs),
             self._client, name, request, k, qdrant_filter(version, filters), params, distance,
         )  # fmt: skip
+
+    def score_branches(
+        self, name: str, request: SearchQuery, ids: Sequence[str]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Each point's dense and sparse score for the request (one query batch)."""
+        distance = self._require(name)[1]
+        wanted = check_ids(ids)
+        if not wanted:
+            return {}, {}
+        responses = self._call(
+            "score hits", name, self._client.query_batch_points, name,
+            branch_requests(request, wanted),
+        )  # fmt: skip
+        return read_branch_scores(request, responses, distance)
 
     def search_groups(
         self,

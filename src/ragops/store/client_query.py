@@ -16,7 +16,7 @@ from qdrant_client import models as qm
 from ragops.store.base import SPARSE_VECTOR, ScoredPoint, SearchQuery, SparseVector
 from ragops.store.common import score_from_qdrant, scored_points
 
-__all__ = ["client_sparse", "sparse_or_hybrid"]
+__all__ = ["branch_requests", "client_sparse", "read_branch_scores", "sparse_or_hybrid"]
 
 
 def client_sparse(vector: SparseVector) -> qm.SparseVector:
@@ -104,7 +104,7 @@ def sparse_or_hybrid(
     points = response.points
     dense: dict[str, float] = {}
     sparse: dict[str, float] = {}
-    if points:
+    if points and request.branch_scores:
         responses = call(
             "score hits", client.query_batch_points, name,
             branch_requests(request, [str(p.id) for p in points]),

@@ -310,11 +310,21 @@ class EdgeStore:
             hits = self._call("search", name, shard.query, sparse_request(request, k, flt))
             return scored_points(hits, {}, {str(h.id): h.score for h in hits})
         hits = self._call("search", name, shard.query, fused_request(request, k, flt, self.hnsw_ef))
-        dense, sparse = branch_scores(
-            shard, lambda fn, *a: self._call("score hits", name, fn, *a), request,
-            [str(h.id) for h in hits], self._shards.params(name)[1],
-        )  # fmt: skip
+        if not request.branch_scores:
+            return scored_points(hits, {}, {})
+        dense, sparse = self.score_branches(name, request, [str(h.id) for h in hits])
         return scored_points(hits, dense, sparse)
+
+    def score_branches(
+        self, name: str, request: SearchQuery, ids: Sequence[str]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Each point's dense and sparse score for the request (see
+        :func:`~ragops.store.edge_query.branch_scores`)."""
+        shard = self._shard(name)
+        return branch_scores(
+            shard, lambda fn, *a: self._call("score hits", name, fn, *a), request,
+            check_ids(ids), self._shards.params(name)[1],
+        )  # fmt: skip
 
     def search_groups(
         self,
