@@ -117,3 +117,28 @@ def test_an_unset_credentials_variable_is_named(
         pytest.raises(ConnectorError, match="RAGOPS_S3_SECRET, which is not set"),
     ):
         ragops.sync(project)
+
+
+def test_bad_credentials_fail_the_listing_and_delete_nothing(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto authenticates requests once INITIAL_NO_AUTH_ACTION_COUNT is reached (0: from now
+    on), and knows no IAM key: the same answer S3 gives a wrong or revoked key."""
+    from moto import settings
+
+    s3 = bucket_client(endpoint)
+    s3.create_bucket(Bucket="handbook")
+    put(s3, "pages/leave.md", "# Leave\n\n25 days of paid leave.\n")
+    config = write_config(tmp_path / "p", endpoint)
+    with Project.open(config) as project:
+        [first] = ragops.sync(project)
+        assert first.documents.new == 1
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    monkeypatch.setenv("RAGOPS_S3_SECRET", "a-wrong-secret-value")
+    with Project.open(config) as project:
+        with pytest.raises(ConnectorError, match="listing failed: InvalidAccessKeyId") as failure:
+            ragops.sync(project)
+        assert "a-wrong-secret-value" not in str(failure.value)
+        assert [v.number for v in project.catalog.versions.of_index("docs")] == [1]
+        [hit] = Retriever(project, "docs", version=1).search("paid leave", k=1)
+        assert hit.doc_id == "pages/leave.md"  # still indexed
