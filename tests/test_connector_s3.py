@@ -127,9 +127,11 @@ def test_bad_credentials_fail_the_listing_and_delete_nothing(
     from moto import settings
 
     s3 = bucket_client(endpoint)
-    s3.create_bucket(Bucket="handbook")
-    put(s3, "pages/leave.md", "# Leave\n\n25 days of paid leave.\n")
-    config = write_config(tmp_path / "p", endpoint)
+    s3.create_bucket(Bucket="locked")  # its own: moto keeps buckets across servers in a process
+    s3.put_object(
+        Bucket="locked", Key="pages/leave.md", Body=b"# Leave\n\n25 days of paid leave.\n"
+    )
+    config = write_config(tmp_path / "p", endpoint, bucket="locked")
     with Project.open(config) as project:
         [first] = ragops.sync(project)
         assert first.documents.new == 1
