@@ -5,7 +5,7 @@ rebuilds anything). See docs/retrieval.md for when to pick which mode."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -14,7 +14,7 @@ from ragops.config.base import Strict
 __all__ = ["ContextConfig", "RetrievalConfig", "RetrievalWeights", "SparseConfig"]
 
 Mode = Literal["dense", "sparse", "hybrid"]
-MODES: tuple[str, ...] = ("dense", "sparse", "hybrid")
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 class SparseConfig(Strict):

@@ -76,23 +76,35 @@ def check_gates(
     if config.prompt is not None:
         alias = catalog.pointers.get(PROMPT, config.prompt, PRODUCTION)
         production_prompt = alias.target if alias is not None else None
+    # each eval set's content hash and grouping, each version's mode: read once, not per gate
+    facts: dict[str, tuple[str, str | None]] = {}
+    modes: dict[tuple[int, str | None], str] = {}
+
+    def label(of_version: int, gate: Gate, group_by: str | None) -> str:
+        key = (of_version, gate.mode)
+        if key not in modes:
+            modes[key] = _mode(project, index, of_version, gate)
+        return retrieval_label(modes[key], config.retrieval.fusion, group_by)
+
     results = []
     for gate in gates:
         for eval_set in config.eval_sets_of(gate):
-            path = project.config.eval_path(eval_set)
-            content = eval_set_sha256(path)
-            group_by = eval_group_by(eval_set, load_eval_set(path))
+            if eval_set.name not in facts:
+                path = project.config.eval_path(eval_set)
+                facts[eval_set.name] = (
+                    eval_set_sha256(path),
+                    eval_group_by(eval_set, load_eval_set(path)),
+                )
+            content, group_by = facts[eval_set.name]
             row = catalog.evals.matching(
                 index, version, eval_set.name, content, prompt_sha256, judge,
-                same_judge=gate.judged,
-                retrieval=_label(project, index, version, gate, group_by),
+                same_judge=gate.judged, retrieval=label(version, gate, group_by),
             )  # fmt: skip
             baseline = None
             if production is not None and gate.relative:
                 baseline = catalog.evals.matching(
                     index, production.version, eval_set.name, content, production_prompt, judge,
-                    same_judge=gate.judged,
-                    retrieval=_label(project, index, production.version, gate, group_by),
+                    same_judge=gate.judged, retrieval=label(production.version, gate, group_by),
                 )  # fmt: skip
             results.append(
                 _check(
@@ -110,15 +122,14 @@ def check_gates(
     return results
 
 
-def _label(project: Project, index: str, version: int, gate: Gate, group_by: str | None) -> str:
-    """The retrieval whose evidence ``gate`` reads for ``version``: the mode it names, else the
-    one searches of that version run in (the index's mode; dense for a generation without
-    BM25 vectors), with the eval set's grouping."""
+def _mode(project: Project, index: str, version: int, gate: Gate) -> str:
+    """The mode whose evidence ``gate`` reads for ``version``: the one it names, else the one
+    searches of that version run in (the index's mode; dense for a generation without BM25
+    vectors)."""
     catalog = project.catalog
     generation = catalog.generations.get(catalog.versions.get(index, version).generation_id)
     settings = project.config.index(index).retrieval
-    mode = resolve_mode(gate.mode, settings, generation, f"{index} version {version}")
-    return retrieval_label(mode, settings.fusion, group_by)
+    return resolve_mode(gate.mode, settings, generation, f"{index} version {version}")
 
 
 def _check(

@@ -135,59 +135,60 @@ def evaluate_index(
         return search
 
     runs = []
-    for eval_set, mode in ((e, m) for e in eval_sets for m in used_modes):
+    prompt_sha = prompt.sha256 if prompt is not None else None
+    for eval_set in eval_sets:  # read once, scored in each mode
         path = project.config.eval_path(eval_set)
         content = eval_set_sha256(path)
-        prompt_sha = prompt.sha256 if prompt is not None else None
         samples = load_eval_set(path)
         group_by = eval_group_by(eval_set, samples)
-        label = retrieval_label(mode, config.retrieval.fusion, group_by)
-        if only_missing and project.catalog.evals.matching(
-            index, version, eval_set.name, content, prompt_sha, judge_model, same_judge=True,
-            retrieval=label,
-        ):  # fmt: skip
-            continue
-        cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
-        report = run_retrieval_eval(
-            samples,
-            searcher(eval_set.principals, mode, group_by),
-            k=max(cutoffs),
-            ks=cutoffs,
-            dataset_name=eval_set.name,
-        )
-        _refuse_if_nothing_searched(report, index, version, eval_set)
-        extra, usage, judged_by = generate_and_judge(
-            project, index, version, samples, prompt, eval_set.k, report, eval_set.principals
-        )
-        results = write_results(
-            project.config.data_path / "evals" / index / f"v{version:06d}",
-            eval_set.name if len(used_modes) == 1 else f"{eval_set.name}.{mode}",
-            report,
-            extra,
-        )
-        summary = {key: value for key, value in report.to_dict().items() if key != "samples"}
-        summary["questions"] = len(report.samples)
-        eval_id = project.catalog.evals.record(
-            index,
-            version,
-            eval_set.name,
-            eval_set.k,
-            report.metrics,
-            summary,
-            report.seconds,
-            dataset_sha256=content,
-            prompt_sha256=prompt_sha,
-            judge=judged_by,
-            results_path=str(results),
-            usage=usage,
-            retrieval=label,
-        )
-        runs.append(
-            EvalRun(
-                index, version, eval_set.name, content, report, prompt, judged_by, usage, eval_id,
-                eval_set.k, label,
+        for mode in used_modes:
+            label = retrieval_label(mode, config.retrieval.fusion, group_by)
+            if only_missing and project.catalog.evals.matching(
+                index, version, eval_set.name, content, prompt_sha, judge_model, same_judge=True,
+                retrieval=label,
+            ):  # fmt: skip
+                continue
+            cutoffs = tuple(sorted({*DEFAULT_CUTOFFS, eval_set.k}))
+            report = run_retrieval_eval(
+                samples,
+                searcher(eval_set.principals, mode, group_by),
+                k=max(cutoffs),
+                ks=cutoffs,
+                dataset_name=eval_set.name,
             )
-        )  # fmt: skip
+            _refuse_if_nothing_searched(report, index, version, eval_set)
+            extra, usage, judged_by = generate_and_judge(
+                project, index, version, samples, prompt, eval_set.k, report, eval_set.principals
+            )
+            results = write_results(
+                project.config.data_path / "evals" / index / f"v{version:06d}",
+                eval_set.name if len(used_modes) == 1 else f"{eval_set.name}.{mode}",
+                report,
+                extra,
+            )
+            summary = {key: value for key, value in report.to_dict().items() if key != "samples"}
+            summary["questions"] = len(report.samples)
+            eval_id = project.catalog.evals.record(
+                index,
+                version,
+                eval_set.name,
+                eval_set.k,
+                report.metrics,
+                summary,
+                report.seconds,
+                dataset_sha256=content,
+                prompt_sha256=prompt_sha,
+                judge=judged_by,
+                results_path=str(results),
+                usage=usage,
+                retrieval=label,
+            )
+            runs.append(
+                EvalRun(
+                    index, version, eval_set.name, content, report, prompt, judged_by, usage,
+                    eval_id, eval_set.k, label,
+                )
+            )  # fmt: skip
     if runs and record_event:
         _record(project, index, version, prompt)
     return runs

@@ -45,6 +45,7 @@ from ragops.store.common import (
     check_ids,
     check_name,
     score_from_qdrant,
+    scored_points,
     trivial_query,
 )
 
@@ -370,7 +371,7 @@ class ClientStore:
         :mod:`ragops.store.client_query`), with each branch's score."""
         if request.dense is not None:
             self._conn.check_vector(name, request.dense)
-        distance = self._require(name)[1]
+        self._require(name)
         answered = trivial_query(self, name, request, k, version, filters)
         if answered is not None:
             return answered
@@ -379,10 +380,16 @@ class ClientStore:
             if self._is_server
             else None
         )
-        return sparse_or_hybrid(
+        points = sparse_or_hybrid(
             lambda action, fn, *args, **kwargs: self._call(action, name, fn, *args, **kwargs),
-            self._client, name, request, k, qdrant_filter(version, filters), params, distance,
+            self._client, name, request, k, qdrant_filter(version, filters), params,
         )  # fmt: skip
+        if request.mode == "sparse":
+            return scored_points(points, {}, {str(p.id): p.score for p in points})
+        if not request.branch_scores:
+            return scored_points(points, {}, {})
+        dense, sparse = self.score_branches(name, request, [str(p.id) for p in points])
+        return scored_points(points, dense, sparse)
 
     def score_branches(
         self, name: str, request: SearchQuery, ids: Sequence[str]

@@ -3,7 +3,8 @@
 As in :mod:`ragops.store.edge_query`: a hybrid query is one ``query_points`` call with two
 prefetches (dense, and BM25 under :data:`~ragops.store.base.SPARSE_VECTOR`), each under the
 version and caller filter, fused by RRF or DBSF; a batch of two queries restricted to the hits'
-ids then reads each hit's dense and sparse score.
+ids (:meth:`ClientStore.score_branches <ragops.store.client.ClientStore.score_branches>`)
+then reads each hit's dense and sparse score.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 from qdrant_client import models as qm
 
-from ragops.store.base import SPARSE_VECTOR, ScoredPoint, SearchQuery, SparseVector
-from ragops.store.common import score_from_qdrant, scored_points
+from ragops.store.base import SPARSE_VECTOR, SearchQuery, SparseVector
+from ragops.store.common import score_from_qdrant
 
 __all__ = ["branch_requests", "client_sparse", "read_branch_scores", "sparse_or_hybrid"]
 
@@ -87,10 +88,9 @@ def sparse_or_hybrid(
     k: int,
     flt: qm.Filter | None,
     params: qm.SearchParams | None,
-    distance: str,
-) -> list[ScoredPoint]:
-    """A sparse query, or a hybrid one with each hit's branch scores (``call(action, fn,
-    *args)`` runs a qdrant-client call with ragops' error wording)."""
+) -> list[Any]:
+    """Qdrant's points of a sparse or a hybrid (fused) query (``call(action, fn, *args)`` runs
+    a qdrant-client call with ragops' error wording)."""
     assert request.sparse is not None
     if request.mode == "sparse":
         response = call(
@@ -98,16 +98,8 @@ def sparse_or_hybrid(
             query=client_sparse(request.sparse), using=SPARSE_VECTOR, query_filter=flt,
             limit=k, with_payload=True, with_vectors=False,
         )  # fmt: skip
-        points = response.points
-        return scored_points(points, {}, {str(p.id): p.score for p in points})
-    response = call("search", client.query_points, name, **fused_arguments(request, k, flt, params))
-    points = response.points
-    dense: dict[str, float] = {}
-    sparse: dict[str, float] = {}
-    if points and request.branch_scores:
-        responses = call(
-            "score hits", client.query_batch_points, name,
-            branch_requests(request, [str(p.id) for p in points]),
-        )  # fmt: skip
-        dense, sparse = read_branch_scores(request, responses, distance)
-    return scored_points(points, dense, sparse)
+    else:
+        response = call(
+            "search", client.query_points, name, **fused_arguments(request, k, flt, params)
+        )
+    return list(response.points)
