@@ -49,7 +49,7 @@ from ragops.hits import Hit
 from ragops.pipeline import RunSummary, run, sync
 from ragops.project import Project
 from ragops.retriever import Retriever
-from ragops.sources import SourceDocument, connector
+from ragops.sources import Incremental, SourceDocument, SourceState, Unchanged, connector
 
 __version__ = "0.3.0"
 
@@ -63,6 +63,7 @@ __all__ = [
     "EvalError",
     "EvalRun",
     "Hit",
+    "Incremental",
     "IndexLockedError",
     "IndexNotFoundError",
     "LLMError",
@@ -79,8 +80,10 @@ __all__ = [
     "Retriever",
     "RunSummary",
     "SourceDocument",
+    "SourceState",
     "StoreError",
     "StoreLockedError",
+    "Unchanged",
     "__version__",
     "connector",
     "evaluate",

@@ -142,17 +142,19 @@ def build(
     progress: SyncProgress | None = None,
     *,
     allow_mass_delete: bool = False,
+    full_listing: bool = False,
 ) -> Built:
     """Build the index's next version (from ``staged`` when it still matches), then apply
-    retention, under one hold of the index's lease. ``allow_mass_delete``: see
-    :func:`ragops.versions.sync.sync_index`."""
+    retention, under one hold of the index's lease. ``allow_mass_delete`` and
+    ``full_listing``: see :func:`ragops.versions.sync.sync_index`."""
     from ragops.versions.retention import collect_garbage
     from ragops.versions.sync import sync_index
 
     with project.lease(index, "sync") as lease:
         result = sync_index(
-            project, index, progress, staged, lease=lease, allow_mass_delete=allow_mass_delete
-        )
+            project, index, progress, staged, lease=lease,
+            allow_mass_delete=allow_mass_delete, full_listing=full_listing,
+        )  # fmt: skip
         if result.created_version:
             result.pruned_versions = collect_garbage(project, index, lease=lease).pruned
     if result.created_version:
@@ -202,11 +204,16 @@ def sync(
     progress: SyncProgress | None = None,
     *,
     allow_mass_delete: bool = False,
+    full_listing: bool = False,
 ) -> list[SyncResult]:
-    """Build every index (or one), in configuration order; what each sync did."""
+    """Build every index (or one), in configuration order; what each sync did.
+    ``full_listing``: list every source in full, ignoring saved cursors."""
     results = []
     for name in _index_names(project, index):
-        built = build(project, name, progress=progress, allow_mass_delete=allow_mass_delete)
+        built = build(
+            project, name, progress=progress, allow_mass_delete=allow_mass_delete,
+            full_listing=full_listing,
+        )  # fmt: skip
         assert built.sync is not None
         results.append(built.sync)
     return results

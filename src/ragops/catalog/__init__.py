@@ -7,6 +7,7 @@ concern::
     catalog.generations   spec fingerprints and their collections
     catalog.versions      numbered, immutable index versions (commit, prune)
     catalog.documents     what each generation was built from (incremental sync)
+    catalog.source_memory what connectors keep between syncs (cursors, state)
     catalog.pointers      index environments and prompt aliases, with history
     catalog.evals         eval results and the evidence they carry
     catalog.prompts       immutable prompt versions
@@ -36,6 +37,7 @@ from ragops.catalog.records import (
     PointerMove,
     VersionInfo,
 )
+from ragops.catalog.source_memory import SourceMemories
 from ragops.catalog.versions import Versions
 
 __all__ = [
@@ -72,6 +74,7 @@ class Catalog:
         self.generations = Generations(self.database)
         self.versions = Versions(self.database)
         self.documents = Documents(self.database)
+        self.source_memory = SourceMemories(self.database)
         self.pointers = Pointers(self.database)
         self.evals = Evals(self.database)
         self.prompts = PromptVersions(self.database)

@@ -27,7 +27,7 @@ from ragops.errors import CatalogError
 __all__ = ["HEAD_REVISION", "Database", "aware", "migrate", "now"]
 
 #: The newest migration (``ragops/catalog/migrations/versions``); a test checks it is the head.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_KEY = 0x7261_676F_7073  # "ragops"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 from ragops.catalog.database import Database
 from ragops.catalog.records import DocumentState
 from ragops.catalog.schema import documents
+from ragops.catalog.source_memory import SourceMemories
+from ragops.sources.incremental import SourceMemory
 
 __all__ = ["Documents", "Fence"]
 
@@ -35,17 +37,24 @@ class Documents:
         return {(row["source"], row["doc_id"]): _state(row) for row in rows}
 
     def update(
-        self, generation_id: int, changed: Sequence[DocumentState], fence: Fence | None = None
+        self,
+        generation_id: int,
+        changed: Sequence[DocumentState],
+        fence: Fence | None = None,
+        memories: Mapping[str, SourceMemory] | None = None,
     ) -> None:
-        """Record document changes that need no new version (a touched but identical file)."""
+        """Record document changes that need no new version (a touched but identical file),
+        and what the connectors keep from the listing (``memories``), in one transaction."""
         with self.database.transaction() as connection:
             if fence is not None:
                 fence(connection)
             self.write(connection, generation_id, changed, [])
+            SourceMemories.write(connection, generation_id, memories or {})
 
     def drop_generation(self, generation_id: int) -> None:
         with self.database.transaction() as connection:
             connection.execute(documents.delete().where(documents.c.generation_id == generation_id))
+            SourceMemories.drop(connection, generation_id)
 
     @staticmethod
     def write(

@@ -8,6 +8,8 @@ describes the result, for queries. One catalog belongs to one project (table ``p
   *before* it deletes the version's points.
 - ``documents``: what each generation's newest version was built from (markers, hashes,
   chunk and point ids), for incremental sync.
+- ``source_memory``: what each connector keeps between syncs (its cursors and state), per
+  source of a generation, written in the transaction that commits the listing's version.
 - ``pointers`` / ``pointer_history``: named pointers with a history, one mechanism for index
   environments (``kind = 'index'``, target = a version number) and prompt aliases
   (``kind = 'prompt'``, target = a prompt version's sha256).
@@ -38,6 +40,7 @@ __all__ = [
     "pointers",
     "project",
     "prompt_versions",
+    "source_memory",
     "versions",
 ]
 
@@ -92,6 +95,15 @@ documents = sa.Table(
     sa.Column("updated_version", sa.Integer, nullable=False),
     # sha256 of what every chunk's payload takes from the document (metadata, ACL, filename)
     sa.Column("metadata_sha256", sa.String(64), nullable=True),
+)
+
+source_memory = sa.Table(
+    "source_memory",
+    metadata,
+    sa.Column("generation_id", sa.Integer, sa.ForeignKey("generations.id"), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("memory_json", sa.Text, nullable=False),  # {"cursors": {...}, "state": {...}}
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 pointers = sa.Table(

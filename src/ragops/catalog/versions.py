@@ -4,7 +4,7 @@ only when its row is committed, in the same transaction that records its documen
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,9 @@ from ragops.catalog.database import Database, aware, now
 from ragops.catalog.documents import Documents, Fence
 from ragops.catalog.records import DocumentState, VersionInfo
 from ragops.catalog.schema import versions
+from ragops.catalog.source_memory import SourceMemories
 from ragops.errors import IndexNotFoundError
+from ragops.sources.incremental import SourceMemory
 
 __all__ = ["Versions"]
 
@@ -80,8 +82,10 @@ class Versions:
         deleted: Sequence[tuple[str, str]],
         stats: dict[str, Any],
         fence: Fence | None = None,
+        memories: Mapping[str, SourceMemory] | None = None,
     ) -> VersionInfo:
-        """Record version ``number`` and its document changes in one transaction.
+        """Record version ``number``, its document changes and what the connectors keep from
+        the listing (``memories``: cursors and state) in one transaction.
 
         ``fence`` runs first in the transaction: a sync whose lease was taken over commits
         nothing.
@@ -90,6 +94,7 @@ class Versions:
             if fence is not None:
                 fence(connection)
             Documents.write(connection, generation_id, changed, deleted)
+            SourceMemories.write(connection, generation_id, memories or {})
             _, indexed = Documents.totals(connection, generation_id)
             connection.execute(
                 versions.insert().values(

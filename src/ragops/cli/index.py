@@ -79,6 +79,14 @@ def sync(
             "documents really are gone)",
         ),
     ] = False,
+    full_listing: Annotated[
+        bool,
+        typer.Option(
+            "--full-listing",
+            help="List every source in full, ignoring the cursors connectors saved (unchanged "
+            "documents are still not re-embedded)",
+        ),
+    ] = False,
 ) -> None:
     """Pull the sources and build a new version of each index that changed (through the
     project's `ragops serve` when one runs)."""
@@ -89,14 +97,15 @@ def sync(
         server = project_server(state.config)
         if server is not None:
             results = [
-                server.sync(name, allow_mass_delete=allow_mass_delete)
+                server.sync(name, allow_mass_delete=allow_mass_delete, full_listing=full_listing)
                 for name in server.index_names(index)
             ]
         else:
             results = _while_locked(
                 wait, not as_json,
                 lambda project, bars: pipeline.sync(
-                    project, index, bars, allow_mass_delete=allow_mass_delete
+                    project, index, bars, allow_mass_delete=allow_mass_delete,
+                    full_listing=full_listing,
                 ),
             )  # fmt: skip
     if as_json:

@@ -114,11 +114,20 @@ class ProjectServer:
         return Staging(**self.job(f"/v1/indexes/{index}/stage"))
 
     def sync(
-        self, index: str, *, staged: bool = False, allow_mass_delete: bool = False
+        self,
+        index: str,
+        *,
+        staged: bool = False,
+        allow_mass_delete: bool = False,
+        full_listing: bool = False,
     ) -> SyncResult:
         """Start a sync job and follow it to its end (``staged``: build from the index's
         staging folder, as :func:`ragops.pipeline.build_staged`)."""
-        body = {"staged": staged, "allow_mass_delete": allow_mass_delete}
+        body = {
+            "staged": staged,
+            "allow_mass_delete": allow_mass_delete,
+            "full_listing": full_listing,
+        }
         return sync_result(self.job(f"/v1/indexes/{index}/sync", body))
 
     def evaluate(self, index: str, version: int) -> Candidate:

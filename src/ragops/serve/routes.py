@@ -316,8 +316,15 @@ def start_sync(index: str, request: Request, key: Writer, body: SyncIn | None = 
     options = body or SyncIn()
 
     def work(project: Project) -> dict[str, Any]:
-        step = pipeline.build_staged if options.staged else pipeline.build
-        built = step(project, index, allow_mass_delete=options.allow_mass_delete)
+        if options.staged:
+            built = pipeline.build_staged(
+                project, index, allow_mass_delete=options.allow_mass_delete
+            )
+        else:
+            built = pipeline.build(
+                project, index, allow_mass_delete=options.allow_mass_delete,
+                full_listing=options.full_listing,
+            )  # fmt: skip
         return built.sync.to_dict() if built.sync is not None else {"version": built.version}
 
     return _submit(request, "sync", index, key, work)

@@ -150,6 +150,11 @@ class SyncIn(_Strict):
         default=False,
         description="Let the listing delete more of a source than its max_delete_fraction",
     )
+    full_listing: bool = Field(
+        default=False,
+        description="List every source in full, ignoring the cursors its connector saved "
+        "(not with staged: the stage step listed already)",
+    )
 
 
 class RunIn(_Strict):

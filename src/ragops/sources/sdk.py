@@ -23,6 +23,10 @@ document that is no longer yielded as deleted (only when the listing finished wi
 A listing that yields one ``doc_id`` twice is a connector bug: the sync stops, names the ids
 and deletes nothing.
 
+A connector that can ask its source for what changed declares an incremental cursor and may
+yield :class:`~ragops.sources.incremental.Unchanged` ids for the rest (see
+:mod:`ragops.sources.incremental`); ragops keeps the cursor between syncs.
+
 Connectors live in ``connectors/<name>/__init__.py``: the built-ins ship in the repository's
 ``connectors/`` folder, installed as the ``ragops_connectors`` package; a project's own are
 loaded by path from its ``connectors/`` folder (see :mod:`ragops.sources.registry`).
@@ -41,17 +45,28 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ragops.errors import ConfigError, ConnectorError
+from ragops.sources.incremental import (
+    Incremental,
+    SourceMemory,
+    SourceState,
+    Unchanged,
+    check_state,
+    iter_cursor_values,
+)
 
 __all__ = [
     "INJECTED_PARAMETERS",
     "Connector",
+    "Listing",
     "SourceDocument",
     "connector",
     "connector_of",
     "document_problem",
 ]
 
-#: Parameters ragops fills in itself; they are not options a user sets in ragops.yaml.
+#: Parameters ragops fills in itself by name; they are not options a user sets in ragops.yaml.
+#: (Parameters with an :class:`Incremental` default or of type :class:`SourceState` are filled
+#: in too.)
 INJECTED_PARAMETERS = frozenset({"project_dir"})
 
 #: The attribute :func:`connector` sets on a connector function.
@@ -89,6 +104,20 @@ class SourceDocument:
     size: int | None = None
 
 
+@dataclass
+class Listing:
+    """One complete, checked run of a connector."""
+
+    #: Documents yielded in full (read when new or changed).
+    documents: list[SourceDocument]
+    #: Ids yielded only as :class:`Unchanged`: ragops keeps what it holds for them.
+    unchanged: list[str]
+    #: Cursors and state to save when the version built from this listing commits.
+    memory: SourceMemory
+    #: True when the run started from a saved cursor or state (not a full listing).
+    incremental: bool = False
+
+
 @dataclass(frozen=True)
 class Connector:
     """A registered connector: its name, its function and where it was defined."""
@@ -100,11 +129,7 @@ class Connector:
     def options_model(self) -> type[BaseModel]:
         """A pydantic model of the function's keyword arguments (its options)."""
         fields: dict[str, Any] = {}
-        for param in inspect.signature(self.function).parameters.values():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                continue
-            if param.name in INJECTED_PARAMETERS:
-                continue
+        for param in self._option_parameters():
             annotation = param.annotation if param.annotation is not param.empty else Any
             default = ... if param.default is param.empty else param.default
             fields[param.name] = (annotation, default)
@@ -138,25 +163,70 @@ class Connector:
         return validated.model_dump()
 
     def option_names(self) -> list[str]:
+        return [p.name for p in self._option_parameters()]
+
+    def _option_parameters(self) -> list[inspect.Parameter]:
         return [
-            p.name
+            p
             for p in inspect.signature(self.function).parameters.values()
-            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in INJECTED_PARAMETERS
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and not _is_injected(p)
         ]
 
+    def cursors(self) -> dict[str, Incremental[Any]]:
+        """parameter name → the :class:`Incremental` it declares as its default."""
+        return {
+            p.name: p.default
+            for p in inspect.signature(self.function).parameters.values()
+            if isinstance(p.default, Incremental)
+        }
+
+    def keeps_memory(self) -> bool:
+        """True when the connector declares a cursor or a :class:`SourceState`."""
+        return any(
+            isinstance(p.default, Incremental) or _is_state(p)
+            for p in inspect.signature(self.function).parameters.values()
+        )
+
     def iter_documents(
-        self, source_name: str, options: Mapping[str, Any], project_dir: Path | None = None
-    ) -> Iterator[SourceDocument]:
-        """Run the connector. Errors of the connector itself come out as ConnectorError."""
+        self,
+        source_name: str,
+        options: Mapping[str, Any],
+        project_dir: Path | None = None,
+        *,
+        cursors: Mapping[str, Incremental[Any]] | None = None,
+        state: SourceState | None = None,
+    ) -> Iterator[SourceDocument | Unchanged]:
+        """Run the connector. Errors of the connector itself come out as ConnectorError.
+
+        ``cursors`` and ``state`` are passed to the parameters that declare them (fresh ones
+        when not given); cursors with a ``cursor_path`` observe each yielded document.
+        """
         arguments = dict(options)
-        if "project_dir" in inspect.signature(self.function).parameters and project_dir:
+        parameters = inspect.signature(self.function).parameters
+        if "project_dir" in parameters and project_dir:
             arguments["project_dir"] = str(project_dir)
+        cursors = dict(cursors) if cursors is not None else {
+            name: default.fresh(None) for name, default in self.cursors().items()
+        }  # fmt: skip
+        arguments.update(cursors)
+        for param in parameters.values():
+            if _is_state(param):
+                arguments[param.name] = state if state is not None else SourceState()
         try:
             for document in self.function(**arguments):
+                if isinstance(document, Unchanged):
+                    if not isinstance(document.doc_id, str) or not document.doc_id:
+                        raise ConnectorError(
+                            f"source {source_name!r}: connector {self.name!r} yielded "
+                            f"Unchanged({document.doc_id!r}): the id must be a non-empty str"
+                        )
+                    yield document
+                    continue
                 if not isinstance(document, SourceDocument):
                     raise ConnectorError(
                         f"source {source_name!r}: connector {self.name!r} yielded "
-                        f"{type(document).__name__}, expected ragops.SourceDocument"
+                        f"{type(document).__name__}, expected ragops.SourceDocument "
+                        "or ragops.Unchanged"
                     )
                 problem = document_problem(document)
                 if problem is not None:
@@ -164,6 +234,8 @@ class Connector:
                         f"source {source_name!r}: connector {self.name!r} ({self.defined_in}) "
                         f"yielded document {document.doc_id!r} with {problem}"
                     )
+                for cursor in cursors.values():
+                    _observe(cursor, document)
                 yield document
         except ConnectorError:
             raise
@@ -176,9 +248,36 @@ class Connector:
     def list_documents(
         self, source_name: str, options: Mapping[str, Any], project_dir: Path | None = None
     ) -> list[SourceDocument]:
-        """The whole listing of a source, checked: a ``doc_id`` yielded twice is a
-        ConnectorError naming the ids (nothing may be deleted on a listing that is wrong)."""
-        documents = list(self.iter_documents(source_name, options, project_dir))
+        """The whole listing of a source with no saved cursor or state, checked (see
+        :meth:`listing`)."""
+        return self.listing(source_name, options, project_dir).documents
+
+    def listing(
+        self,
+        source_name: str,
+        options: Mapping[str, Any],
+        project_dir: Path | None = None,
+        memory: SourceMemory | None = None,
+    ) -> Listing:
+        """Run the connector from ``memory`` (what the last successful sync saved; None: a full
+        listing) and check the result: a ``doc_id`` yielded twice in full is a ConnectorError
+        naming the ids (nothing may be deleted on a listing that is wrong)."""
+        memory = memory or SourceMemory()
+        cursors = {
+            name: default.fresh(memory.cursors.get(name))
+            for name, default in self.cursors().items()
+        }
+        state = SourceState(memory.state)
+        yielded = list(
+            self.iter_documents(source_name, options, project_dir, cursors=cursors, state=state)
+        )
+        documents = [d for d in yielded if isinstance(d, SourceDocument)]
+        full = {d.doc_id for d in documents}
+        unchanged = list(
+            dict.fromkeys(
+                d.doc_id for d in yielded if isinstance(d, Unchanged) and d.doc_id not in full
+            )
+        )
         counts: dict[str, int] = {}
         for document in documents:
             counts[document.doc_id] = counts.get(document.doc_id, 0) + 1
@@ -192,7 +291,32 @@ class Connector:
                 f"{shown}{more}. A doc_id must be unique within a source: fix the connector "
                 f"({self.defined_in}); nothing was changed in the index"
             )
-        return documents
+        saved = SourceMemory(dict(iter_cursor_values(cursors)), check_state(source_name, state))
+        return Listing(documents, unchanged, saved, incremental=not memory.is_empty())
+
+
+def _is_state(param: inspect.Parameter) -> bool:
+    annotation = param.annotation
+    if annotation is SourceState:
+        return True
+    return isinstance(annotation, str) and annotation.split(".")[-1] == "SourceState"
+
+
+def _is_injected(param: inspect.Parameter) -> bool:
+    return (
+        param.name in INJECTED_PARAMETERS
+        or isinstance(param.default, Incremental)
+        or _is_state(param)
+    )
+
+
+def _observe(cursor: Incremental[Any], document: SourceDocument) -> None:
+    """Move ``cursor`` with ``document``'s value at its cursor path (when it has one)."""
+    path = cursor.cursor_path
+    if path is None:
+        return
+    value = document.version if path == "version" else document.metadata.get(path)
+    cursor.observe(value)
 
 
 def document_problem(document: SourceDocument) -> str | None:

@@ -4,7 +4,8 @@ Every source of the index is listed completely first (a connector that fails, or
 one ``doc_id`` twice, stops the sync before any write, so a broken listing never deletes
 documents). A listed document is a *candidate* (to be read) when it is new, its version
 marker changed, or what its chunks' payload takes from it (metadata, ACL, file name) changed;
-a recorded document no longer listed is *deleted*.
+a recorded document no longer listed is *deleted*. A document a connector reports as
+:class:`~ragops.sources.Unchanged` (it lists from a cursor) keeps what the catalog holds.
 """
 
 from __future__ import annotations
@@ -12,20 +13,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ragops.access.principals import effective_acl
 from ragops.catalog import DocumentState
 from ragops.errors import ConnectorError, MassDeleteError
-from ragops.sources import SourceDocument
+from ragops.sources import SourceDocument, SourceMemory
 
 if TYPE_CHECKING:  # pragma: no cover
     from ragops.project import Project
 
-__all__ = ["ListedDocument", "Plan", "list_sources", "metadata_sha256", "plan_changes"]
+__all__ = [
+    "ListedDocument",
+    "Plan",
+    "SourcesListing",
+    "list_sources",
+    "list_sources_incrementally",
+    "metadata_sha256",
+    "plan_changes",
+]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,20 @@ class Plan:
     candidates: list[ListedDocument]
     deleted: list[tuple[str, str]]
     unchanged: int
+    #: What each source's connector keeps from this listing (saved when the plan commits).
+    memories: dict[str, SourceMemory] = field(default_factory=dict)
+
+
+@dataclass
+class SourcesListing:
+    """The complete listing of an index's sources."""
+
+    #: Documents listed in full.
+    documents: list[ListedDocument]
+    #: (source, doc_id) of documents reported unchanged (kept as the catalog holds them).
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    #: What each source's connector keeps (cursors and state).
+    memories: dict[str, SourceMemory] = field(default_factory=dict)
 
 
 def metadata_sha256(document: SourceDocument) -> str:
@@ -75,30 +101,78 @@ def metadata_sha256(document: SourceDocument) -> str:
 
 
 def list_sources(project: Project, sources: Sequence[str]) -> list[ListedDocument]:
-    """The complete, checked listing of ``sources`` (ConnectorError on any problem)."""
+    """The complete, checked listing of ``sources`` in full, from no saved cursor
+    (ConnectorError on any problem)."""
     listed: list[ListedDocument] = []
     for source_name in sources:
         connector, options = project.connector_for(source_name)
-        source = project.config.sources[source_name]
         for document in connector.list_documents(source_name, options, project.root):
-            # the ACL its chunks carry (and that a change of re-writes, without re-embedding)
-            acl = effective_acl(document.acl, source.acl, source.public)
-            if acl != document.acl:
-                document = dataclasses.replace(document, acl=acl)
-            listed.append(ListedDocument(source_name, document, metadata_sha256(document)))
+            listed.append(_listed(project, source_name, document))
     return listed
 
 
+def list_sources_incrementally(
+    project: Project,
+    sources: Sequence[str],
+    memories: Mapping[str, SourceMemory],
+    known: Mapping[tuple[str, str], DocumentState],
+) -> SourcesListing:
+    """The complete, checked listing of ``sources``, each connector starting from what it
+    kept last time (``memories``: cursors and state).
+
+    A connector that reports as unchanged a document the catalog does not hold (its memory
+    and the index disagree: a source re-added, a catalog restored) is listed again in full,
+    so no document is missed.
+    """
+    result = SourcesListing([])
+    for source_name in sources:
+        connector, options = project.connector_for(source_name)
+        memory = memories.get(source_name)
+        listing = connector.listing(source_name, options, project.root, memory)
+        unknown = [d for d in listing.unchanged if (source_name, d) not in known]
+        if unknown and listing.incremental:
+            logger.warning(
+                "source %r: its connector reports %d document(s) unchanged that the index does "
+                "not hold (e.g. %r); listing it again in full",
+                source_name, len(unknown), unknown[0],
+            )  # fmt: skip
+            listing = connector.listing(source_name, options, project.root, None)
+            unknown = [d for d in listing.unchanged if (source_name, d) not in known]
+        if unknown:
+            raise ConnectorError(
+                f"source {source_name!r}: connector {connector.name!r} reports {len(unknown)} "
+                f"document(s) as Unchanged that the index does not hold, even listing from no "
+                f"cursor (e.g. {unknown[0]!r}): yield a SourceDocument for a document while "
+                "its cursor's start_value is None; nothing was changed"
+            )
+        result.documents += [_listed(project, source_name, d) for d in listing.documents]
+        result.unchanged += [(source_name, doc_id) for doc_id in listing.unchanged]
+        if connector.keeps_memory():
+            result.memories[source_name] = listing.memory
+    return result
+
+
+def _listed(project: Project, source_name: str, document: SourceDocument) -> ListedDocument:
+    source = project.config.sources[source_name]
+    # the ACL its chunks carry (and that a change of re-writes, without re-embedding)
+    acl = effective_acl(document.acl, source.acl, source.public)
+    if acl != document.acl:
+        document = dataclasses.replace(document, acl=acl)
+    return ListedDocument(source_name, document, metadata_sha256(document))
+
+
 def plan_changes(
-    listed: Sequence[ListedDocument],
+    listed: Sequence[ListedDocument] | SourcesListing,
     known: Mapping[tuple[str, str], DocumentState],
     fingerprint: str,
     head_number: int,
 ) -> Plan:
     """Diff a listing against what the generation's newest version was built from."""
+    if not isinstance(listed, SourcesListing):
+        listed = SourcesListing(list(listed))
     candidates: list[ListedDocument] = []
-    unchanged = 0
-    for item in listed:
+    unchanged = len(listed.unchanged)
+    for item in listed.documents:
         state = known.get(item.key)
         if (
             state is None
@@ -108,10 +182,12 @@ def plan_changes(
             candidates.append(item)
         else:
             unchanged += 1
-    seen = [item.key for item in listed]
+    seen = [item.key for item in listed.documents] + listed.unchanged
     seen_keys = set(seen)
     deleted = [key for key in known if key not in seen_keys]
-    return Plan(fingerprint, head_number, seen, candidates, deleted, unchanged)
+    return Plan(
+        fingerprint, head_number, seen, candidates, deleted, unchanged, dict(listed.memories)
+    )
 
 
 def _same_payload(state: DocumentState, item: ListedDocument) -> bool:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ragops.chunks import Chunk
-from ragops.sources import SourceDocument
+from ragops.sources import SourceDocument, SourceMemory
 from ragops.versions.plan import ListedDocument, Plan
 from ragops.versions.prepare import DocumentOutcome
 
@@ -106,6 +106,7 @@ def write_staged(folder: Path, staged: StagedChanges) -> None:
         "deleted": plan.deleted,
         "unchanged": plan.unchanged,
         "candidates": [_listed_row(item) for item in plan.candidates],
+        "memories": {s: {"cursors": m.cursors, "state": m.state} for s, m in plan.memories.items()},
         "seconds": staged.seconds,
     }
     (temporary / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -137,6 +138,10 @@ def read_staged(folder: Path) -> StagedChanges | None:
         candidates=candidates,
         deleted=[tuple(key) for key in manifest["deleted"]],  # type: ignore[misc]
         unchanged=manifest["unchanged"],
+        memories={
+            source: SourceMemory(saved["cursors"], saved["state"])
+            for source, saved in manifest.get("memories", {}).items()
+        },
     )
     outcomes = [
         _outcome_from(row) for row in pq.read_table(folder / "outcomes.parquet").to_pylist()

@@ -7,15 +7,17 @@ The steps, in order (each one safe to die in):
    project-scoped name.
 2. **Recover**: points left by a sync that died before committing (``v_from`` above the last
    committed version, or ``v_to`` closed by it) are deleted or reopened.
-3. **List** every source completely (:mod:`ragops.versions.plan`). A source that fails, or
+3. **List** every source completely (:mod:`ragops.versions.plan`), each connector starting
+   from the cursors and state it kept last time in this generation. A source that fails, or
    yields a ``doc_id`` twice, aborts the sync before any write.
 4. **Diff** against the documents recorded for this generation; read, parse and chunk only
    the candidates (:mod:`ragops.versions.prepare`), in a background thread.
 5. **Write** new points with ``v_from = N+1`` and close superseded ones with ``v_to = N+1``
    (:mod:`ragops.versions.writer`). A chunk whose text and payload did not change keeps its
    point.
-6. **Commit** version N+1 and the document states in one catalog transaction, fenced by the
-   lease. Until then readers of version N see nothing of the new points.
+6. **Commit** version N+1, the document states and the connectors' new cursors and state in
+   one catalog transaction, fenced by the lease. Until then readers of version N see nothing
+   of the new points, and a sync that dies never moves a cursor.
 
 A sync that finds nothing to change creates no version and writes nothing.
 """
@@ -30,9 +32,15 @@ from typing import TYPE_CHECKING, Any
 from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation, Lease
 from ragops.chunks import point_id
+from ragops.sources import SourceMemory
 from ragops.vectors.sparse import sparse_encoder
 from ragops.versions.collections import adopt_legacy_collections
-from ragops.versions.plan import Plan, list_sources, plan_changes, refuse_mass_deletes
+from ragops.versions.plan import (
+    Plan,
+    list_sources_incrementally,
+    plan_changes,
+    refuse_mass_deletes,
+)
 from ragops.versions.prepare import DocumentOutcome, Preparer
 from ragops.versions.staged import StagedChanges
 from ragops.versions.writer import MIN_EMBED_BATCH, PointWriter
@@ -104,11 +112,14 @@ def sync_index(
     *,
     lease: Lease | None = None,
     allow_mass_delete: bool = False,
+    full_listing: bool = False,
 ) -> SyncResult:
     """Bring ``index_name`` up to date with its sources; see the module docstring.
 
     ``allow_mass_delete``: let through a listing that deletes more of a source than its
     ``max_delete_fraction`` allows (else MassDeleteError before anything is written).
+    ``full_listing``: list every source in full, ignoring the cursors and state its connector
+    kept (they are saved afresh from this listing); nothing is re-embedded that did not change.
 
     ``staged`` (from :func:`stage_index`) skips listing and parsing when it still matches the
     index's generation and head version; otherwise it is ignored and the sync starts afresh.
@@ -117,15 +128,22 @@ def sync_index(
     with project.hold(index_name, "sync", lease) as held:
         sync = _Sync(project, index_name, progress or SyncProgress(), held)
         sync.allow_mass_delete = allow_mass_delete
+        sync.full_listing = full_listing
         return sync.run(staged)
 
 
 def stage_index(
-    project: Project, index_name: str, progress: SyncProgress | None = None
+    project: Project,
+    index_name: str,
+    progress: SyncProgress | None = None,
+    *,
+    full_listing: bool = False,
 ) -> StagedChanges:
     """List, diff, parse and chunk an index's changed documents without embedding them."""
     with project.hold(index_name, "sync") as held:
-        return _Sync(project, index_name, progress or SyncProgress(), held).stage()
+        sync = _Sync(project, index_name, progress or SyncProgress(), held)
+        sync.full_listing = full_listing
+        return sync.stage()
 
 
 @dataclass
@@ -140,6 +158,8 @@ class _Opened:
     #: The BM25 average chunk length the generation's versions were weighed with (None: not
     #: measured yet, or dense only).
     sparse_avg_len: float | None = None
+    #: What each source's connector kept at the last sync (cursors and state).
+    memories: dict[str, SourceMemory] = field(default_factory=dict)
 
 
 class _Sync:
@@ -156,6 +176,8 @@ class _Sync:
         self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
         #: Let a listing delete more of a source than its max_delete_fraction allows.
         self.allow_mass_delete = False
+        #: Ignore the cursors and state connectors kept: list every source in full.
+        self.full_listing = False
         self.preparer = Preparer(
             project.chunker(index_name), project.config.parsing_for(index_name), self.timings
         )
@@ -192,10 +214,13 @@ class _Sync:
             self.catalog.documents.states(generation.id),
             head.stats.get("metadata_keys") if head else [],
             head.stats.get("sparse_avg_len") if head else None,
+            {} if self.full_listing else self.catalog.source_memory.of_generation(generation.id),
         )
 
     def _plan(self, opened: _Opened) -> Plan:
-        listed = list_sources(self.project, self.config.sources)
+        listed = list_sources_incrementally(
+            self.project, self.config.sources, opened.memories, opened.known
+        )
         return plan_changes(listed, opened.known, opened.generation.fingerprint, opened.head_number)
 
     def _checked(self, plan: Plan, opened: _Opened) -> Plan:
@@ -297,6 +322,7 @@ class _Sync:
                 plan.deleted,
                 stats,
                 fence=self.lease.fence,
+                memories=plan.memories,
             )
             checkpoint("after_commit")
             result.version = next_number
@@ -304,11 +330,12 @@ class _Sync:
         else:
             writer.delta.discard()
             result.chunks = opened.head_chunks
-            if doc_states:
+            if doc_states or _moved(plan.memories, opened.memories):
                 self.catalog.documents.update(
                     generation.id,
                     [_with_version(s, head_number) for s in doc_states],
                     fence=self.lease.fence,
+                    memories=plan.memories,
                 )
         seen_keys = set(plan.seen)
         quarantined = self.catalog.documents.states(generation.id, status="quarantined")
@@ -409,6 +436,11 @@ def _count_renames(
             counts.renamed += 1
             counts.new -= 1
             counts.deleted -= 1
+
+
+def _moved(new: dict[str, SourceMemory], old: dict[str, SourceMemory]) -> bool:
+    """True when a connector's cursors or state differ from what was saved."""
+    return any(memory != old.get(source, SourceMemory()) for source, memory in new.items())
 
 
 def _with_version(state: DocumentState, number: int) -> DocumentState:
