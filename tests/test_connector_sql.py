@@ -126,7 +126,9 @@ def test_rows_sync_incrementally_with_acls_and_metadata(database: str, tmp_path:
                         updated_at=1,
                     )
                 )
-                connection.execute(t.update().where(t.c.id == 1).values(readers="group:eng"))
+                connection.execute(  # an ACL change moves updated_at, as any change must
+                    t.update().where(t.c.id == 1).values(readers="group:eng", updated_at=2)
+                )
             # fmt: skip
             [second] = ragops.sync(project)
             d = second.documents
@@ -137,6 +139,25 @@ def test_rows_sync_incrementally_with_acls_and_metadata(database: str, tmp_path:
             assert seen(["user:carol"]) == {"4"}
             [hit] = Retriever(project, "docs").search("failover", k=1)
             assert "ninety seconds" in hit.text and hit.metadata["team"] == "sre"
+
+            # the cursor is kept in the catalog: the next listing reads rows at or past it only
+            [generation] = project.catalog.generations.of_index("docs")
+            memory = project.catalog.source_memory.of_generation(generation.id)["articles"]
+            assert memory.cursors == {"since": {"type": "int", "value": 2}}
+            connector, options = project.connector_for("articles")
+            listing = connector.listing("articles", options, project.root, memory)
+            assert sorted(d.doc_id for d in listing.documents) == ["1", "2"], "updated_at >= 2"
+            assert listing.unchanged == ["4"], "updated_at 1: only its id is read"
+
+            with engine.begin() as connection:
+                connection.execute(t.update().where(t.c.id == 2).values(team="ops", updated_at=3))
+                connection.execute(t.delete().where(t.c.id == 4))
+            [third] = ragops.sync(project)
+            d = third.documents
+            assert (d.new, d.changed, d.deleted, d.unchanged) == (0, 1, 1, 1)
+            assert third.embedded == 0, "a metadata change is not re-embedded"
+            memory = project.catalog.source_memory.of_generation(generation.id)["articles"]
+            assert memory.cursors == {"since": {"type": "int", "value": 3}}
 
             (config.parent / "ragops.yaml").write_text(
                 config.read_text().replace(f"table: {table}", "table: no_such_table")
@@ -150,7 +171,7 @@ def test_rows_sync_incrementally_with_acls_and_metadata(database: str, tmp_path:
             ragops.sync(project)  # PostgreSQL trusts loopback: no table; MariaDB: login refused
         assert "listing failed" in str(failed.value) and "s3cr3t-pw" not in str(failed.value)
         with Project.open(config) as project:
-            assert [v.number for v in project.catalog.versions.of_index("docs")] == [1, 2]
+            assert [v.number for v in project.catalog.versions.of_index("docs")] == [1, 2, 3]
     finally:
         t.drop(engine)
         engine.dispose()
@@ -166,3 +187,46 @@ def test_a_missing_password_variable_is_named(
     with Project.open(config) as project, pytest.raises(ConnectorError) as failed:
         ragops.sync(project)
     assert "environment variable RAGOPS_SQL_PASSWORD is not set" in str(failed.value)
+
+
+def test_a_timestamp_cursor_round_trips_and_lists_only_changed_rows(database: str) -> None:
+    from datetime import datetime, timedelta
+
+    from ragops.sources import ConnectorRegistry
+
+    table = f"notes_{uuid.uuid4().hex[:8]}"
+    engine = engine_of(database)
+    t = sa.Table(
+        table, sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text),
+        sa.Column("updated_at", sa.DateTime, nullable=True),
+    )  # fmt: skip
+    t.create(engine)
+    noon = datetime(2026, 12, 1, 12, 0, 0)
+    try:
+        with engine.begin() as connection:
+            connection.execute(t.insert(), [
+                {"id": 1, "body": "one", "updated_at": noon - timedelta(hours=2)},
+                {"id": 2, "body": "two", "updated_at": noon},
+                {"id": 3, "body": "three", "updated_at": None},
+            ])  # fmt: skip
+        sql = ConnectorRegistry().get("sql")
+        options = {"url": database, "table": table, "text_columns": ["body"],
+                   "updated_column": "updated_at"}  # fmt: skip
+        first = sql.listing("notes", options)
+        assert len(first.documents) == 3 and first.unchanged == []
+        assert first.memory.cursors == {"since": {"type": "datetime", "value": noon.isoformat()}}
+        again = sql.listing("notes", options, None, first.memory)
+        assert sorted(d.doc_id for d in again.documents) == ["2", "3"], "at the cursor, or NULL"
+        assert again.unchanged == ["1"]
+        with engine.begin() as connection:
+            later = noon + timedelta(minutes=5)
+            connection.execute(t.update().where(t.c.id == 1).values(body="uno", updated_at=later))
+        moved = sql.listing("notes", options, None, first.memory)
+        assert sorted(d.doc_id for d in moved.documents) == ["1", "2", "3"]
+        assert moved.memory.cursors["since"]["value"] == later.isoformat()
+        lagged = sql.listing("notes", {**options, "lag": 3 * 3600}, None, moved.memory)
+        assert len(lagged.documents) == 3, "three hours of lag list every row again"
+    finally:
+        t.drop(engine)
+        engine.dispose()

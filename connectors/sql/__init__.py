@@ -7,6 +7,13 @@ without re-embedding). The text columns are read by ``load()``, for new and chan
 A row that is no longer listed is deleted from the index; a listing that fails (a broken
 query, a refused login) deletes nothing.
 
+With ``updated_column``, ragops keeps the highest value it saw as a cursor (in the catalog,
+saved when the version commits). The next listing reads the ids of all rows (so deletes are
+seen) and the listed columns of the rows whose ``updated_column`` is at or past the cursor
+(minus ``lag``), or NULL; every other row is reported unchanged and not looked at. A change to
+a row must therefore move its ``updated_column`` (an ACL change included); ``ragops sync
+--full-listing`` reads every row again.
+
 Without an ``updated_column``, every listing reads the whole rows and the marker is a hash of
 the document's text: correct, but not cheap on a large table.
 
@@ -21,12 +28,12 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ragops.errors import ConnectorError
-from ragops.sources import SourceDocument, connector
+from ragops.sources import Incremental, SourceDocument, Unchanged, connector
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -44,7 +51,10 @@ def sql(
     metadata_columns: list[str] = [],  # noqa: B006  (pydantic copies defaults)
     acl_column: str | None = None,
     extension: str = ".md",
-) -> Iterator[SourceDocument]:
+    incremental: bool = True,
+    lag: float = 0,
+    since: Incremental[Any] = Incremental(),
+) -> Iterator[SourceDocument | Unchanged]:
     """Yield one document per row of ``table`` (or of ``query``).
 
     Args:
@@ -61,6 +71,12 @@ def sql(
         acl_column: a column holding who may read the row: a list (PostgreSQL arrays) or a
             comma-separated string of principals (``group:eng,user:alice``).
         extension: how the text is parsed: ``.md`` (markdown, the default) or ``.txt``.
+        incremental: with ``updated_column``, list only the rows changed since the last sync
+            (plus every id); false reads the listed columns of every row each time.
+        lag: how far before the cursor the next listing starts, in seconds for a date or time
+            ``updated_column`` and in its units for a number: covers transactions that commit
+            after rows with later values were listed.
+        since: the cursor ragops keeps (not an option).
     """
     import sqlalchemy as sa
 
@@ -73,18 +89,36 @@ def sql(
     content = [*filter(None, [title_column]), *text_columns]
     read_all = updated_column is None
     columns = list(dict.fromkeys(listed + (content if read_all else [])))
+    start = None if read_all or not incremental else _lagged(since.start_value, lag)
+    unchanged: list[Any] = []
     try:
         with engine.connect() as connection:
             select = sa.select(*(sa.column(c) for c in columns)).select_from(source)
+            if start is not None:
+                updated = sa.column(updated_column)
+                select = select.where(sa.or_(updated >= sa.bindparam("since", start),
+                                             updated.is_(None)))  # fmt: skip
             rows = connection.execute(select.order_by(sa.column(id_column))).mappings().all()
+            if start is not None:
+                every = sa.select(sa.column(id_column)).select_from(source)
+                listed_ids = {row[id_column] for row in rows}
+                unchanged = [
+                    row_id
+                    for row_id in connection.execute(every.order_by(sa.column(id_column))).scalars()
+                    if row_id not in listed_ids
+                ]
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
         raise ConnectorError(
             f"sql source at {shown}: listing failed: {_first_line(exc)}; check the url, "
             "table or query and the column names in ragops.yaml"
         ) from None
+    for row_id in unchanged:
+        yield Unchanged(str(row_id))
     for row in rows:
         row_id = str(row[id_column])
+        if updated_column is not None:
+            since.observe(_cursor_value(row[updated_column]))
         if read_all:
             text = _render(row, title_column, text_columns)
             marker, load = _sha256(text), _constant(text.encode("utf-8"))
@@ -101,6 +135,23 @@ def sql(
             metadata={column: _json(row[column]) for column in metadata_columns},
             acl=_principals(row[acl_column]) if acl_column else (),
         )
+
+
+def _cursor_value(value: Any) -> Any:
+    """A value of ``updated_column`` as a cursor can keep it (decimals as int or float)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _lagged(start: Any, lag: float) -> Any:
+    if start is None or not lag:
+        return start
+    if isinstance(start, datetime | date):
+        return start - timedelta(seconds=lag)
+    if isinstance(start, int | float):
+        return start - (int(lag) if isinstance(start, int) else lag)
+    return start
 
 
 def _expand(url: str) -> str:
