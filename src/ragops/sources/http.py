@@ -178,20 +178,20 @@ class HttpClient:
         try:
             return retrying(attempt)
         except _WaitTooLong as wait:
-            raise HttpError(
+            raise self._error(
                 f"{method} {url}: the server asks to wait {wait.seconds:.0f} s (Retry-After), "
                 f"more than max_wait ({self.max_wait:.0f} s); try again later or raise max_wait"
             ) from None
         except RetryError as exhausted:
             status = exhausted.last_attempt.result().status_code
-            raise HttpError(
+            raise self._error(
                 f"{method} {url}: HTTP {status} after {self.retries + 1} attempts (the server "
                 "is overloaded or rate-limiting); try again later, or lower rate_limit"
             ) from None
         except httpx.HTTPError as exc:
-            raise HttpError(
+            raise self._error(
                 f"{method} {url} failed after {self.retries + 1} attempts: "
-                f"{exc.__class__.__name__}: {self._hidden(str(exc))}"
+                f"{exc.__class__.__name__}: {exc}"
             ) from None
 
     def _wait(self, state: RetryCallState) -> float:
@@ -206,11 +206,12 @@ class HttpClient:
         exponential = self.backoff * 2 ** (state.attempt_number - 1)
         return min(self.max_wait, exponential * (0.5 + random.random()))  # noqa: S311
 
-    def _hidden(self, text: str) -> str:
+    def _error(self, message: str) -> HttpError:
+        """An HttpError whose message shows no secret (replaced by ``***``)."""
         for secret in self._secrets:
             if secret:
-                text = text.replace(secret, "***")
-        return text
+                message = message.replace(secret, "***")
+        return HttpError(message)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
