@@ -23,6 +23,7 @@ BENCHMARKS = {
     "embed_backends": ["-m", "benchmarks.bench_embed_backends"],
     "hybrid_latency": ["-m", "benchmarks.bench_hybrid_latency"],
     "serve": ["-m", "benchmarks.bench_serve"],
+    "connectors": ["-m", "benchmarks.bench_connectors"],
 }
 
 
@@ -195,6 +196,37 @@ def _serve_rows(result: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _connector_rows(result: dict) -> list[tuple[str, str]]:
+    rows = []
+    for name, unit in (("web", "pages"), ("sql", "rows"), ("s3", "objects")):
+        if name not in result:
+            continue
+        r = result[name]
+        rows += [
+            (
+                f"{name}: first listing ({r['documents']} {unit})",
+                f"{r['first_listing_seconds']} s = {r['first_listing_per_second']} {unit}/s",
+            ),
+            (f"{name}: first sync (model loaded)", f"{r['first_sync_seconds']} s"),
+            (
+                f"{name}: resync listing (from cursor / validators)",
+                f"{r['resync_listing_seconds']} s: {r['resync_listing_in_full']} in full, "
+                f"{r['resync_listing_unchanged']} unchanged",
+            ),
+            (
+                f"{name}: no-op resync in process / fresh `ragops sync`",
+                f"{r['noop_resync_in_process_seconds']} s / {r['cli_noop_sync_seconds']} s",
+            ),
+            (
+                f"{name}: no-op beyond process start (target ≤ 2 s)",
+                f"{r['beyond_process_start_seconds']} s",
+            ),
+        ]
+        if "noop_resync_requests" in r:
+            rows.append((f"{name}: no-op resync requests", json.dumps(r["noop_resync_requests"])))
+    return rows
+
+
 def _rows(name: str, result: dict) -> list[tuple[str, str]]:
     if name == "ingest":
         search = result["search"]
@@ -234,6 +266,8 @@ def _rows(name: str, result: dict) -> list[tuple[str, str]]:
         return _lifecycle_rows(result)
     if name == "serve":
         return _serve_rows(result)
+    if name == "connectors":
+        return _connector_rows(result)
     return [
         (key, json.dumps(value)[:80])
         for key, value in result.items()
