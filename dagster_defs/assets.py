@@ -73,18 +73,17 @@ def source_documents_asset(source: str, connector: str) -> dg.AssetsDefinition:
         ),
     )
     def _documents(ragops: RagopsResource) -> dg.MaterializeResult:
-        from ragops.versions.plan import list_sources
+        from ragops.versions.plan import describe_source
 
         with ragops.open() as project:
-            listed = list_sources(project, [source])
-        pairs = [(item.document.doc_id, item.document.version) for item in listed]
-        sizes = [item.document.size for item in listed if item.document.size is not None]
+            markers, size = describe_source(project, source)
+        pairs = list(markers.items())
         metadata: dict[str, Any] = {
-            "documents": dg.MetadataValue.int(len(listed)),
+            "documents": dg.MetadataValue.int(len(pairs)),
             "connector": connector,
         }
-        if len(sizes) == len(listed):  # only when the connector reports every size
-            metadata["bytes"] = dg.MetadataValue.int(sum(sizes))
+        if size is not None:  # only when the connector reports every size
+            metadata["bytes"] = dg.MetadataValue.int(size)
         return dg.MaterializeResult(
             metadata=metadata, data_version=dg.DataVersion(describe.listing_data_version(pairs))
         )

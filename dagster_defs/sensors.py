@@ -72,13 +72,12 @@ class _Listing:
         return digest.hexdigest()[:32]
 
 
-def _list_sources(project: Any, sources: Iterable[str]) -> _Listing:
-    """Every document of ``sources`` exactly as a sync lists it (same checks)."""
-    from ragops.versions.plan import list_sources
+def _list_sources(project: Any, index: str, sources: Iterable[str]) -> _Listing:
+    """Every document of ``sources`` exactly as a sync of ``index`` lists it (same checks,
+    from the cursors its connectors saved)."""
+    from ragops.versions.plan import current_markers
 
-    return _Listing(
-        {item.key: item.document.version for item in list_sources(project, list(sources))}
-    )
+    return _Listing(current_markers(project, list(sources), index))
 
 
 def _built_from(project: Any, index: str) -> tuple[int | None, dict[tuple[str, str], str]]:
@@ -188,7 +187,7 @@ def sources_sensor(
                         events.append(_environments_observation(index, environments))
                     state["environments"][index] = environments
                 try:
-                    listing = _list_sources(project, sources)
+                    listing = _list_sources(project, index, sources)
                 except Exception as exc:  # noqa: BLE001  (named in the skip reason)
                     notes.append(
                         f"index {index!r}: listing its sources failed, so no run was requested "

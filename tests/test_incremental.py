@@ -24,6 +24,8 @@ from ragops import Retriever
 from ragops.errors import ConnectorError
 from ragops.project import Project
 from ragops.sources import ConnectorRegistry
+from ragops.versions.plan import current_markers
+from tests.test_cli import as_json, cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -164,6 +166,13 @@ def test_tutorial_connector_syncs_incrementally_with_deletes(
         assert fourth.documents.new == 1 and fourth.embedded == 1
         assert helpdesk.since_values()[asked:] == ["2026-12-03T08:00", ""], "then in full"
 
+        # what Dagster's sensor sees: the same incremental listing, saving nothing
+        asked = len(helpdesk.since_values())
+        markers = current_markers(project, ["helpdesk"], "tickets")
+        expected = {("helpdesk", str(i)): t["updated_at"] for i, t in helpdesk.tickets.items()}
+        assert markers == expected
+        assert helpdesk.since_values()[asked:] == ["2026-12-03T08:00"]
+
     # a new generation (another chunker) must read every document: it starts with no cursor
     config.write_text(config.read_text().replace("kind: sentence", "kind: markdown"))
     with Project.open(config) as project:
@@ -171,6 +180,31 @@ def test_tutorial_connector_syncs_incrementally_with_deletes(
         [rebuilt] = ragops.sync(project)
         assert rebuilt.documents.new == 4
         assert helpdesk.since_values()[asked:] == [""]
+
+    # other options (the same API, spelled another way): what was saved is not used
+    config.write_text(config.read_text().replace("http://127.0.0.1:", "http://localhost:"))
+    with Project.open(config) as project:
+        [moved] = ragops.sync(project)
+        assert helpdesk.since_values()[-1] == "" and moved.embedded == 0
+
+    # the dry run lists in full and shows the cursor a sync would start from
+    shown = as_json(cli("sources", "test", "helpdesk", "--json", cwd=config.parent))
+    assert shown["documents"] == 4 and helpdesk.since_values()[-1] == ""
+    assert shown["cursors"] == {"tickets": {"updated_since": "2026-12-03T08:00"}}
+
+
+def test_the_cursor_goes_through_staging(helpdesk: HelpDesk, tmp_path: Path) -> None:
+    """Dagster's chunks step stages the listing; its index_version step commits the cursor."""
+    from ragops import pipeline
+
+    helpdesk.put(1, "Printer jam", "The third floor printer jams on A3 paper.", "2026-12-01T09:00")
+    config = project_with_tutorial(tmp_path / "p", helpdesk)
+    with Project.open(config) as project:
+        pipeline.stage_to_disk(project, "tickets")
+        assert cursor_of(project) is None, "staging commits nothing"
+        built = pipeline.build_staged(project, "tickets")
+        assert built.version == 1 and cursor_of(project) == "2026-12-01T09:00"
+        assert helpdesk.since_values() == [""], "built from the staged listing, not a new one"
 
 
 def test_unchanged_without_a_cursor_is_a_connector_error(tmp_path: Path) -> None:

@@ -73,6 +73,9 @@ def test(
         f"documents{size}, listed in {listing.seconds:.2f} s; feeds "
         f"{', '.join(listing.indexes) or 'no index'}"
     )
+    for index, cursors in listing.cursors.items():
+        shown = ", ".join(f"{name} = {value}" for name, value in cursors.items())
+        out.print(f"cursor saved by index {escape(index)}: {escape(shown)} (a sync lists from it)")
     table = Table("doc_id", "version marker", "size", "acl", "metadata")
     for doc in listing.shown:
         table.add_row(

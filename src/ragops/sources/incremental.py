@@ -29,11 +29,13 @@ must still yield the id of every document that exists.
 keeps each page's links and validators there), saved and scoped like the cursors.
 
 Cursors and state belong to one source *of one generation* of an index: a new generation (a
-changed spec) starts with none, because it must read every document.
+changed spec) starts with none, because it must read every document. So does a source whose
+options changed (another table, other seeds): what was saved was saved for other options.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -131,21 +133,36 @@ class SourceState(dict[str, Any]):
 
 @dataclass
 class SourceMemory:
-    """What ragops keeps for one source of one generation: its cursors (encoded) and state."""
+    """What ragops keeps for one source of one generation: its cursors (encoded), its state,
+    and the sha256 of the options they were saved under."""
 
     cursors: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    options_sha256: str | None = None
 
     def is_empty(self) -> bool:
         return not self.cursors and not self.state
 
     def to_json(self) -> str:
-        return json.dumps({"cursors": self.cursors, "state": self.state}, sort_keys=True)
+        return json.dumps(
+            {"cursors": self.cursors, "state": self.state, "options_sha256": self.options_sha256},
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> SourceMemory:
         data = json.loads(text) if text else {}
-        return cls(dict(data.get("cursors") or {}), dict(data.get("state") or {}))
+        return cls(
+            dict(data.get("cursors") or {}),
+            dict(data.get("state") or {}),
+            data.get("options_sha256"),
+        )
+
+
+def options_sha256(options: Mapping[str, Any]) -> str:
+    """sha256 of a source's options (what its saved cursors and state belong to)."""
+    blob = json.dumps(dict(options), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def encode_cursor(value: Any) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from ragops.sources.incremental import (
     Unchanged,
     check_state,
     iter_cursor_values,
+    options_sha256,
 )
 
 __all__ = [
@@ -259,10 +260,13 @@ class Connector:
         project_dir: Path | None = None,
         memory: SourceMemory | None = None,
     ) -> Listing:
-        """Run the connector from ``memory`` (what the last successful sync saved; None: a full
-        listing) and check the result: a ``doc_id`` yielded twice in full is a ConnectorError
-        naming the ids (nothing may be deleted on a listing that is wrong)."""
-        memory = memory or SourceMemory()
+        """Run the connector from ``memory`` (what the last successful sync saved; None, or
+        saved under other options: a full listing) and check the result: a ``doc_id`` yielded
+        twice in full is a ConnectorError naming the ids (nothing may be deleted on a listing
+        that is wrong)."""
+        under = options_sha256(options)
+        if memory is None or memory.options_sha256 not in (None, under):
+            memory = SourceMemory()
         cursors = {
             name: default.fresh(memory.cursors.get(name))
             for name, default in self.cursors().items()
@@ -291,7 +295,9 @@ class Connector:
                 f"{shown}{more}. A doc_id must be unique within a source: fix the connector "
                 f"({self.defined_in}); nothing was changed in the index"
             )
-        saved = SourceMemory(dict(iter_cursor_values(cursors)), check_state(source_name, state))
+        saved = SourceMemory(
+            dict(iter_cursor_values(cursors)), check_state(source_name, state), under
+        )
         return Listing(documents, unchanged, saved, incremental=not memory.is_empty())
 
 

@@ -31,6 +31,8 @@ __all__ = [
     "ListedDocument",
     "Plan",
     "SourcesListing",
+    "current_markers",
+    "describe_source",
     "list_sources",
     "list_sources_incrementally",
     "metadata_sha256",
@@ -150,6 +152,40 @@ def list_sources_incrementally(
         if connector.keeps_memory():
             result.memories[source_name] = listing.memory
     return result
+
+
+def current_markers(
+    project: Project, sources: Sequence[str], index: str | None = None
+) -> dict[tuple[str, str], str]:
+    """(source, doc_id) -> version marker of every document of ``sources`` now, listed as the
+    next sync of ``index`` would: from the cursors and state its connectors saved (a 304 per
+    unchanged web page, not a download), an unchanged document keeping the marker the index
+    holds. Nothing is saved. Without ``index`` (or before its first version): a full listing.
+    """
+    latest = project.catalog.versions.latest(index) if index is not None else None
+    if latest is None:
+        return {item.key: item.document.version for item in list_sources(project, sources)}
+    known = project.catalog.documents.states(latest.generation_id)
+    memories = project.catalog.source_memory.of_generation(latest.generation_id)
+    listed = list_sources_incrementally(project, sources, memories, known)
+    markers = {item.key: item.document.version for item in listed.documents}
+    markers.update({key: known[key].version_marker for key in listed.unchanged})
+    return markers
+
+
+def describe_source(project: Project, source: str) -> tuple[dict[str, str], int | None]:
+    """(doc_id -> version marker, total bytes or None) of ``source`` now: a connector that
+    keeps cursors or state lists as the first index it feeds would (sizes unknown then);
+    others list in full (bytes when every document reports its size)."""
+    connector, _ = project.connector_for(source)
+    fed = [name for name, index in project.config.indexes.items() if source in index.sources]
+    if connector.keeps_memory() and fed:
+        markers = current_markers(project, [source], fed[0])
+        return {doc_id: marker for (_, doc_id), marker in markers.items()}, None
+    listed = list_sources(project, [source])
+    sizes = [item.document.size for item in listed]
+    total = sum(s for s in sizes if s is not None) if None not in sizes else None
+    return {item.document.doc_id: item.document.version for item in listed}, total
 
 
 def _listed(project: Project, source_name: str, document: SourceDocument) -> ListedDocument:

@@ -106,7 +106,7 @@ def write_staged(folder: Path, staged: StagedChanges) -> None:
         "deleted": plan.deleted,
         "unchanged": plan.unchanged,
         "candidates": [_listed_row(item) for item in plan.candidates],
-        "memories": {s: {"cursors": m.cursors, "state": m.state} for s, m in plan.memories.items()},
+        "memories": {source: m.to_json() for source, m in plan.memories.items()},
         "seconds": staged.seconds,
     }
     (temporary / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -139,7 +139,7 @@ def read_staged(folder: Path) -> StagedChanges | None:
         deleted=[tuple(key) for key in manifest["deleted"]],  # type: ignore[misc]
         unchanged=manifest["unchanged"],
         memories={
-            source: SourceMemory(saved["cursors"], saved["state"])
+            source: SourceMemory.from_json(saved)
             for source, saved in manifest.get("memories", {}).items()
         },
     )
