@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import save
+from benchmarks.common import RESULTS, save
 
 PG_URL = os.environ.get(
     "RAGOPS_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -236,15 +236,21 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=1000)
     args = parser.parse_args()
     selected = args.only or ["web", "sql", "s3"]
+    # with --only, the other parts keep their figures from the last run (each is dated)
+    previous = RESULTS / "connectors.json"
     result: dict[str, Any] = {}
+    if args.only and previous.is_file():
+        earlier = json.loads(previous.read_text())
+        result = {part: earlier[part] for part in ("web", "sql", "s3") if part in earlier}
+    runs = {
+        "web": lambda work: bench_web(work, args.pages),
+        "s3": lambda work: bench_s3(work, args.objects),
+        "sql": lambda work: bench_sql(work, args.rows),
+    }
     with tempfile.TemporaryDirectory(prefix="ragops-bench-connectors-") as folder:
-        work = Path(folder)
-        if "web" in selected:
-            result["web"] = bench_web(work, args.pages)
-        if "s3" in selected:
-            result["s3"] = bench_s3(work, args.objects)
-        if "sql" in selected:
-            result["sql"] = bench_sql(work, args.rows)
+        for part in selected:
+            measured = runs[part](Path(folder))
+            result[part] = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **measured}
     save("connectors", result)
 
 

@@ -171,6 +171,14 @@ def test_a_missing_sitemap_and_bad_options_fail_before_any_page(site: Site) -> N
     assert "state" not in web.option_names()
 
 
+def test_a_redirect_loop_is_skipped_when_never_indexed(site: Site) -> None:
+    site.redirects["/docs/spin"] = "/docs/spin"
+    site.html("/docs/start", "Start", "A page linking to a redirect loop.", ["spin"])
+    found = listing(site, seeds=[f"{site.base}/docs/start"])
+    assert [d.doc_id for d in found.documents] == [f"{site.base}/docs/start"]
+    assert site.fetched().count("/docs/spin") > 1, "followed, then given up"
+
+
 def test_limits_depth_and_pages(site: Site) -> None:
     shallow = listing(site, max_depth=0)
     assert [d.doc_id for d in shallow.documents] == [f"{site.base}/docs/"]

@@ -145,8 +145,11 @@ def test_points_of_a_sync_that_died_before_commit_are_undone(
     project = open_project()
     [v1] = ragops.sync(project)
     collection = _collection(project, 1)
-    # What a sync killed before its commit leaves behind: new points of version 2 and
-    # version-1 points closed at 2 (see tests/test_kill.py for real SIGKILLs).
+    # What a sync killed before its commit leaves behind: the catalog's note that version 2
+    # is being written, new points of version 2 and version-1 points closed at 2 (see
+    # tests/test_kill.py for real SIGKILLs).
+    [generation] = project.catalog.generations.of_index("docs")
+    project.catalog.generations.begin_writing(generation.id, 2)
     ids = [p.id for p in project.store.scroll(collection, 1)]
     vector = [0.0] * 384
     vector[0] = 1.0
@@ -175,6 +178,17 @@ def test_points_of_a_sync_that_died_before_commit_are_undone(
     assert v2.recovered_points == 3
     assert "ghost.md" not in _live_doc_ids(project, 2)
     assert project.store.count(collection, 2) == v1.chunks + v2.points_written
+    assert project.catalog.generations.of_index("docs")[0].writing_version is None
+
+
+def test_a_no_op_sync_does_not_open_the_vector_store(open_project) -> None:
+    first = open_project()
+    ragops.sync(first)
+    first.close()
+    project = open_project()
+    [again] = ragops.sync(project)
+    assert not again.created_version and again.documents.unchanged > 0
+    assert project._store is None, "nothing to write and nothing to recover"
 
 
 def test_sync_timings_are_reported(open_project) -> None:

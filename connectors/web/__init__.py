@@ -34,7 +34,7 @@ from ragops_connectors.web.pages import normalize, parse_html, parse_sitemap
 
 from ragops.errors import ConfigError, ConnectorError
 from ragops.sources import SourceDocument, SourceState, Unchanged, connector
-from ragops.sources.http import HttpClient
+from ragops.sources.http import HttpClient, TooManyRedirectsError
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,13 @@ class _Crawl:
             conditional["If-None-Match"] = before["etag"]
         if before and before.get("modified"):
             conditional["If-Modified-Since"] = before["modified"]
-        response = self.http.get(url, headers=conditional)
+        try:
+            response = self.http.get(url, headers=conditional)
+        except TooManyRedirectsError:
+            if before is not None:
+                raise
+            logger.warning("web source: skipped %s (its redirects do not end)", url)
+            return None, None
         status = response.status_code
         if status == 304 and before is not None:
             return before, None

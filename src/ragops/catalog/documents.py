@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ragops.catalog.database import Database
+from ragops.catalog.generations import Generations
 from ragops.catalog.records import DocumentState
 from ragops.catalog.schema import documents
 from ragops.catalog.source_memory import SourceMemories
 from ragops.sources.incremental import SourceMemory
 
-__all__ = ["Documents", "Fence"]
+__all__ = ["Documents", "Fence", "KnownDocuments"]
 
 #: Called first inside a write transaction; raises when this process lost the index's lease.
 Fence = Callable[[Connection], None]
@@ -25,19 +26,13 @@ class Documents:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def states(
-        self, generation_id: int, status: str | None = None
-    ) -> dict[tuple[str, str], DocumentState]:
-        """(source, doc_id) → state, for one generation (optionally one status).
-
-        Read on every sync, so kept cheap: plain rows in a fixed column order (a no-op sync of
-        100,000 documents spends most of its time here)."""
+    def states(self, generation_id: int, status: str | None = None) -> KnownDocuments:
+        """(source, doc_id) → state, for one generation (optionally one status)."""
         query = sa.select(*_STATE_COLUMNS).where(documents.c.generation_id == generation_id)
         if status is not None:
             query = query.where(documents.c.status == status)
         with self.database.read() as connection:
-            rows = connection.execute(query).all()
-        return {(row[0], row[1]): _state_of(*row) for row in rows}
+            return KnownDocuments(connection.execute(query).all())
 
     def update(
         self,
@@ -47,12 +42,14 @@ class Documents:
         memories: Mapping[str, SourceMemory] | None = None,
     ) -> None:
         """Record document changes that need no new version (a touched but identical file),
-        and what the connectors keep from the listing (``memories``), in one transaction."""
+        and what the connectors keep from the listing (``memories``), in one transaction;
+        nothing of the generation waits for recovery after it (no point was written)."""
         with self.database.transaction() as connection:
             if fence is not None:
                 fence(connection)
             self.write(connection, generation_id, changed, [])
             SourceMemories.write(connection, generation_id, memories or {})
+            Generations.clear_writing(connection, generation_id)
 
     def drop_generation(self, generation_id: int) -> None:
         with self.database.transaction() as connection:
@@ -105,6 +102,34 @@ def _row(generation_id: int, state: DocumentState) -> dict[str, Any]:
         "updated_version": state.updated_version,
         "metadata_sha256": state.metadata_sha256,
     }
+
+
+class KnownDocuments(Mapping[tuple[str, str], DocumentState]):
+    """(source, doc_id) → :class:`DocumentState` of a generation, each built from its catalog
+    row when first looked up.
+
+    Every sync reads all of a generation's rows but, when little changed, looks closely at
+    few: a no-op sync of 100,000 documents only asks which keys exist.
+    """
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self._rows = {(row[0], row[1]): row for row in rows}
+        self._states: dict[tuple[str, str], DocumentState] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> DocumentState:
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _state_of(*self._rows[key])
+        return state
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 _STATE_COLUMNS = (

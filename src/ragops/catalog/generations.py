@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ragops.catalog.database import Database, aware, now
 from ragops.catalog.records import Generation
@@ -13,6 +15,9 @@ from ragops.catalog.schema import generations
 from ragops.errors import CatalogError
 
 __all__ = ["Generations"]
+
+#: Called first inside a write transaction; raises when this process lost the index's lease.
+Fence = Callable[[Connection], None]
 
 
 class Generations:
@@ -77,6 +82,35 @@ class Generations:
         with self.database.read() as connection:
             return [_generation(row) for row in connection.execute(query).mappings()]
 
+    def begin_writing(self, generation_id: int, number: int, fence: Fence | None = None) -> None:
+        """Record that points of version ``number`` are about to be written (before the first
+        one is): until the version commits, the next sync recovers before anything else."""
+        with self.database.transaction() as connection:
+            if fence is not None:
+                fence(connection)
+            connection.execute(
+                generations.update()
+                .where(generations.c.id == generation_id)
+                .values(writing_version=number)
+            )
+
+    def end_writing(self, generation_id: int, fence: Fence | None = None) -> None:
+        """Record that nothing of the generation waits for recovery (it was recovered, or
+        nothing was written)."""
+        with self.database.transaction() as connection:
+            if fence is not None:
+                fence(connection)
+            self.clear_writing(connection, generation_id)
+
+    @staticmethod
+    def clear_writing(connection: Connection, generation_id: int) -> None:
+        """In ``connection``: nothing waits for recovery (the version committing is whole)."""
+        connection.execute(
+            generations.update()
+            .where(generations.c.id == generation_id)
+            .values(writing_version=None)
+        )
+
     def rename_collection(self, generation_id: int, collection: str) -> None:
         """Record that the generation's collection now has the name ``collection``."""
         with self.database.transaction() as connection:
@@ -97,4 +131,5 @@ def _generation(row: Any) -> Generation:
         dimension=row["dimension"],
         distance=row["distance"],
         created_at=aware(row["created_at"]),
+        writing_version=row["writing_version"],
     )

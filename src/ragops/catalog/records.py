@@ -29,6 +29,9 @@ class Generation:
     dimension: int
     distance: str
     created_at: datetime
+    #: A version whose points may be in the collection uncommitted (0: unknown, from before
+    #: ragops 0.5): the next sync recovers first. None: nothing to recover.
+    writing_version: int | None = None
 
 
 @dataclass(frozen=True)

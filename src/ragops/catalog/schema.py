@@ -3,7 +3,8 @@
 The schema changes only through Alembic migrations (``ragops/catalog/migrations``); this module
 describes the result, for queries. One catalog belongs to one project (table ``project``).
 
-- ``generations``: one per index spec fingerprint (one physical collection each).
+- ``generations``: one per index spec fingerprint (one physical collection each), with the
+  version whose points a sync or restore is writing (``writing_version``), until it commits.
 - ``versions``: numbered, immutable versions of an index; ``pruned_at`` is set by retention
   *before* it deletes the version's points.
 - ``documents``: what each generation's newest version was built from (markers, hashes,
@@ -65,6 +66,9 @@ generations = sa.Table(
     sa.Column("dimension", sa.Integer, nullable=False),
     sa.Column("distance", sa.String(16), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # the version a sync or restore started writing points for and has not committed: its
+    # points may be in the collection, so the next operation recovers (None: nothing pending)
+    sa.Column("writing_version", sa.Integer, nullable=True),
     sa.UniqueConstraint("index_name", "fingerprint"),
 )
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ragops.catalog.database import Database, aware, now
 from ragops.catalog.documents import Documents, Fence
+from ragops.catalog.generations import Generations
 from ragops.catalog.records import DocumentState, VersionInfo
 from ragops.catalog.schema import versions
 from ragops.catalog.source_memory import SourceMemories
@@ -95,6 +96,7 @@ class Versions:
                 fence(connection)
             Documents.write(connection, generation_id, changed, deleted)
             SourceMemories.write(connection, generation_id, memories or {})
+            Generations.clear_writing(connection, generation_id)
             _, indexed = Documents.totals(connection, generation_id)
             connection.execute(
                 versions.insert().values(

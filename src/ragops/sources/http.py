@@ -43,7 +43,14 @@ from tenacity import (
 from ragops import __version__
 from ragops.errors import ConfigError, ConnectorError
 
-__all__ = ["RETRIED_STATUSES", "HttpClient", "HttpError", "RateLimiter", "retry_after_seconds"]
+__all__ = [
+    "RETRIED_STATUSES",
+    "HttpClient",
+    "HttpError",
+    "RateLimiter",
+    "TooManyRedirectsError",
+    "retry_after_seconds",
+]
 
 #: Statuses that may pass on their own: retried with backoff.
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
@@ -53,6 +60,11 @@ _DEFAULT_AGENT = f"ragops/{__version__} (+https://github.com/ragops/ragops)"
 
 class HttpError(ConnectorError):
     """A request that failed after its retries (or was refused a retry): names the URL."""
+
+
+class TooManyRedirectsError(HttpError):
+    """A URL whose redirects do not end (a loop, or more than 20): a property of the URL,
+    not a passing failure, so it is never retried."""
 
 
 class _WaitTooLong(Exception):
@@ -188,6 +200,8 @@ class HttpClient:
                 f"{method} {url}: HTTP {status} after {self.retries + 1} attempts (the server "
                 "is overloaded or rate-limiting); try again later, or lower rate_limit"
             ) from None
+        except httpx.TooManyRedirects as exc:
+            raise self._error(f"{method} {url}: {exc}", TooManyRedirectsError) from None
         except httpx.HTTPError as exc:
             raise self._error(
                 f"{method} {url} failed after {self.retries + 1} attempts: "
@@ -206,12 +220,12 @@ class HttpClient:
         exponential = self.backoff * 2 ** (state.attempt_number - 1)
         return min(self.max_wait, exponential * (0.5 + random.random()))  # noqa: S311
 
-    def _error(self, message: str) -> HttpError:
+    def _error(self, message: str, kind: type[HttpError] = HttpError) -> HttpError:
         """An HttpError whose message shows no secret (replaced by ``***``)."""
         for secret in self._secrets:
             if secret:
                 message = message.replace(secret, "***")
-        return HttpError(message)
+        return kind(message)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -138,6 +138,7 @@ def restore_index(project: Project, path: Path) -> RestoreSummary:
         project.chunk_store.discard_after(collection, head_number)
         number = catalog.versions.next_number(index)
         live = [p.id for p in store.scroll(collection, head_number)] if head else []
+        catalog.generations.begin_writing(generation.id, number, fence=lease.fence)
         delta = project.chunk_store.writer(collection, number, generation.dimension)
         points = [_point(row, number) for row in rows]
         for start in range(0, len(points), _BATCH):

@@ -5,14 +5,18 @@ The steps, in order (each one safe to die in):
 1. **Lease** the index (see :mod:`ragops.catalog.leases`), find or create the **generation**
    of the current spec fingerprint, and give collections made before ragops 0.2 their
    project-scoped name.
-2. **Recover**: points left by a sync that died before committing (``v_from`` above the last
-   committed version, or ``v_to`` closed by it) are deleted or reopened.
+2. **Recover**: when the catalog says a sync or restore was writing a version it never
+   committed (``generations.writing_version``), the points it left (``v_from`` above the last
+   committed version, or ``v_to`` closed by it) are deleted or reopened. Otherwise the vector
+   store is not even opened until there is something to write: a no-op sync reads only the
+   catalog and the sources.
 3. **List** every source completely (:mod:`ragops.versions.plan`), each connector starting
    from the cursors and state it kept last time in this generation. A source that fails, or
    yields a ``doc_id`` twice, aborts the sync before any write.
 4. **Diff** against the documents recorded for this generation; read, parse and chunk only
    the candidates (:mod:`ragops.versions.prepare`), in a background thread.
-5. **Write** new points with ``v_from = N+1`` and close superseded ones with ``v_to = N+1``
+5. **Write** (after recording in the catalog that version N+1 is being written) new points
+   with ``v_from = N+1`` and close superseded ones with ``v_to = N+1``
    (:mod:`ragops.versions.writer`). A chunk whose text and payload did not change keeps its
    point.
 6. **Commit** version N+1, the document states and the connectors' new cursors and state in
@@ -25,7 +29,7 @@ A sync that finds nothing to change creates no version and writes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +156,7 @@ class _Opened:
     head_number: int
     head_chunks: int
     recovered: int
-    known: dict[tuple[str, str], DocumentState]
+    known: Mapping[tuple[str, str], DocumentState]
     #: Metadata keys of the head version's chunks (None: not recorded, an older release).
     head_metadata_keys: list[str] | None = None
     #: The BM25 average chunk length the generation's versions were weighed with (None: not
@@ -172,7 +176,6 @@ class _Sync:
         self.progress = progress
         self.lease = lease
         self.catalog = project.catalog
-        self.store = project.store
         self.timings: dict[str, float] = {"parse": 0.0, "embed": 0.0, "write": 0.0}
         #: Let a listing delete more of a source than its max_delete_fraction allows.
         self.allow_mass_delete = False
@@ -194,16 +197,13 @@ class _Sync:
             self.config.distance,
             collection=self.project.collection_name(self.index_name, spec.fingerprint),
         )
-        self.store.create_collection(
-            generation.collection,
-            spec.dimension,
-            self.config.distance,
-            sparse=generation.spec.get("sparse") is not None,
-        )
         head = self.catalog.versions.latest(self.index_name, generation.id)
         head_number = head.number if head else 0
         self.lease.check()
-        recovered = self.store.rollback_uncommitted(generation.collection, head_number)
+        recovered = 0
+        if generation.writing_version is not None:  # a sync or restore died while writing
+            self._create_collection(generation)
+            recovered = self.project.store.rollback_uncommitted(generation.collection, head_number)
         self.project.chunk_store.discard_after(generation.collection, head_number)
         checkpoint("after_recovery")
         return _Opened(
@@ -216,6 +216,20 @@ class _Sync:
             head.stats.get("sparse_avg_len") if head else None,
             {} if self.full_listing else self.catalog.source_memory.of_generation(generation.id),
         )
+
+    def _create_collection(self, generation: Generation) -> None:
+        self.project.store.create_collection(
+            generation.collection,
+            generation.dimension,
+            self.config.distance,
+            sparse=generation.spec.get("sparse") is not None,
+        )
+
+    def _begin_writing(self, generation: Generation, number: int) -> None:
+        """Before the first point is written: the catalog records that version ``number`` may
+        leave points to recover, and the collection exists."""
+        self.catalog.generations.begin_writing(generation.id, number, fence=self.lease.fence)
+        self._create_collection(generation)
 
     def _plan(self, opened: _Opened) -> Plan:
         listed = list_sources_incrementally(
@@ -262,10 +276,20 @@ class _Sync:
         counts.seen = len(plan.seen)
         counts.unchanged = plan.unchanged
         counts.deleted = len(plan.deleted)
+        if not plan.candidates and not plan.deleted:
+            # nothing to read or write: the vector store is not even opened
+            if _moved(plan.memories, opened.memories):
+                self.catalog.documents.update(
+                    generation.id, [], fence=self.lease.fence, memories=plan.memories
+                )
+            elif generation.writing_version is not None:  # recovered above
+                self.catalog.generations.end_writing(generation.id, fence=self.lease.fence)
+            return self._finished(result, opened, plan, started)
 
         next_number = self.catalog.versions.next_number(self.index_name)
+        self._begin_writing(generation, next_number)
         writer = PointWriter(
-            self.store,
+            self.project.store,
             generation,
             next_number,
             self.project.embedder(self.index_name),
@@ -297,7 +321,7 @@ class _Sync:
         result.points_written, result.points_closed = writer.written, writer.closed
 
         if writer.written or writer.closed:
-            result.chunks = self.store.count(generation.collection, next_number)
+            result.chunks = self.project.store.count(generation.collection, next_number)
             stats = {
                 "documents": asdict(counts),
                 "chunks": result.chunks,
@@ -329,14 +353,21 @@ class _Sync:
             result.created_version = True
         else:
             writer.delta.discard()
+            self.catalog.documents.update(  # also records that nothing waits for recovery
+                generation.id,
+                [_with_version(s, head_number) for s in doc_states],
+                fence=self.lease.fence,
+                memories=plan.memories,
+            )
+        return self._finished(result, opened, plan, started)
+
+    def _finished(
+        self, result: SyncResult, opened: _Opened, plan: Plan, started: float
+    ) -> SyncResult:
+        """``result`` with the quarantined documents of the listing and the timings."""
+        generation, counts = opened.generation, result.documents
+        if not result.created_version:
             result.chunks = opened.head_chunks
-            if doc_states or _moved(plan.memories, opened.memories):
-                self.catalog.documents.update(
-                    generation.id,
-                    [_with_version(s, head_number) for s in doc_states],
-                    fence=self.lease.fence,
-                    memories=plan.memories,
-                )
         seen_keys = set(plan.seen)
         quarantined = self.catalog.documents.states(generation.id, status="quarantined")
         result.quarantined = [
@@ -424,7 +455,7 @@ def _apply(
 def _count_renames(
     counts: DocumentCounts,
     states: list[DocumentState],
-    known: dict[tuple[str, str], DocumentState],
+    known: Mapping[tuple[str, str], DocumentState],
     deleted: list[tuple[str, str]],
 ) -> None:
     """A deleted document and a new one of the same source and content are one rename."""

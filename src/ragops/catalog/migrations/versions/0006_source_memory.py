@@ -1,9 +1,15 @@
-"""ragops 0.5: connectors remember cursors and state between syncs.
+"""ragops 0.5: connectors remember cursors and state between syncs; generations say when
+points may be waiting for recovery.
 
 ``source_memory`` holds, per source of a generation, what its connector keeps between syncs:
 the value of each incremental cursor (with its type) and the connector's own JSON state (the
 web connector's page validators and links). It is written in the transaction that commits the
 version built from the listing, so a failed sync never moves a cursor.
+
+``generations.writing_version`` is set before a sync or restore writes its first point and
+cleared when its version commits: a sync that finds it set recovers (deletes the points of the
+uncommitted version, reopens those it closed) and one that finds it clear need not open the
+vector store to check. Generations that exist already get 0 ("unknown"), so each recovers once.
 
 Revision ID: 0006
 Revises: 0005
@@ -29,6 +35,9 @@ def upgrade() -> None:
         sa.Column("memory_json", sa.Text, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    with op.batch_alter_table("generations") as batch:
+        batch.add_column(sa.Column("writing_version", sa.Integer, nullable=True))
+    op.execute("UPDATE generations SET writing_version = 0")
 
 
 def downgrade() -> None:
