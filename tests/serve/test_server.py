@@ -292,7 +292,10 @@ def test_the_cli_goes_through_the_running_server(server: Server) -> None:
     message = " ".join(needs_store.stderr.split())
     assert f"the ragops server of this project (PID {server.process.pid}, {server.url})" in message
     (cwd / ".ragops" / "server.token").unlink()  # as another user, who cannot read it
-    refused = cli("sync", cwd=cwd)
+    nothing = cli("sync", cwd=cwd)  # nothing to write: only the catalog and sources are read
+    assert nothing.returncode == 0 and "no change" in nothing.stdout, nothing.stderr
+    (cwd / "docs" / "wasps.md").write_text("# Wasps\n\nWasps make paper nests.\n")
+    refused = cli("sync", cwd=cwd)  # something to write: the store is the server's
     assert refused.returncode == 1 and "Go through the server instead" in refused.stderr
 
 

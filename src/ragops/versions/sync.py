@@ -226,10 +226,11 @@ class _Sync:
         )
 
     def _begin_writing(self, generation: Generation, number: int) -> None:
-        """Before the first point is written: the catalog records that version ``number`` may
-        leave points to recover, and the collection exists."""
-        self.catalog.generations.begin_writing(generation.id, number, fence=self.lease.fence)
+        """Before the first point is written: the collection exists (opening the store, which
+        fails here when another process holds it), then the catalog records that version
+        ``number`` may leave points to recover."""
         self._create_collection(generation)
+        self.catalog.generations.begin_writing(generation.id, number, fence=self.lease.fence)
 
     def _plan(self, opened: _Opened) -> Plan:
         listed = list_sources_incrementally(
