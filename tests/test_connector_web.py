@@ -179,6 +179,15 @@ def test_a_redirect_loop_is_skipped_when_never_indexed(site: Site) -> None:
     assert site.fetched().count("/docs/spin") > 1, "followed, then given up"
 
 
+def test_binaries_and_oversized_pages_are_not_downloaded(site: Site) -> None:
+    site.pages["/docs/release.zip"] = ("application/zip", b"PK" + b"\0" * 3_000_000)
+    site.html("/docs/huge", "Huge", "word " * 20_000)
+    site.html("/docs/start", "Start", "Downloads.", ["release.zip", "huge"])
+    found = listing(site, seeds=[f"{site.base}/docs/start"], max_bytes=50_000)
+    assert [d.doc_id for d in found.documents] == [f"{site.base}/docs/start"]
+    assert {"/docs/release.zip", "/docs/huge"} <= set(site.fetched(200)), "asked, then dropped"
+
+
 def test_limits_depth_and_pages(site: Site) -> None:
     shallow = listing(site, max_depth=0)
     assert [d.doc_id for d in shallow.documents] == [f"{site.base}/docs/"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from ragops.errors import ConfigError, ConnectorError
@@ -73,6 +74,18 @@ def test_the_rate_limit_spaces_requests_per_host(site: Site) -> None:
         for _ in range(6):
             http.get(f"{site.base}/ok")
         assert time.monotonic() - started >= 0.5, "6 requests at 10/s: 5 gaps of 0.1 s"
+
+
+def test_a_body_not_wanted_is_not_read(site: Site) -> None:
+    site.pages["/big"] = ("application/zip", b"\0" * 2_000_000)
+    with HttpClient() as http:
+        skipped = http.get(
+            f"{site.base}/big", read_body=lambda r: r.headers["content-type"] != "application/zip"
+        )
+        assert skipped.status_code == 200 and skipped.is_closed
+        with pytest.raises(httpx.ResponseNotRead):
+            _ = skipped.content
+        assert http.get(f"{site.base}/ok", read_body=lambda r: True).text == "ok"
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:

@@ -65,6 +65,7 @@ def web(
     retries: int = 5,
     headers: dict[str, str] = {},  # noqa: B006
     headers_from_env: dict[str, str] = {},  # noqa: B006
+    max_bytes: int = 50_000_000,
 ) -> Iterator[SourceDocument | Unchanged]:
     """Yield the pages of a site (see the module docstring).
 
@@ -85,6 +86,8 @@ def web(
         headers: headers sent with every request (no secrets here).
         headers_from_env: header name -> environment variable holding its value
             (``{Authorization: WIKI_TOKEN}``): secrets stay out of ragops.yaml.
+        max_bytes: a page announcing a larger Content-Length is not downloaded (nor
+            indexed); neither is one of a content type that is not indexed.
     """
     starts = _checked_urls("seeds", seeds) + _checked_urls("sitemaps", sitemaps)
     if not starts:
@@ -103,7 +106,7 @@ def web(
         headers_from_env=headers_from_env,
         user_agent=user_agent,
     ) as http:
-        crawl = _Crawl(http, prefixes, exclude, respect_robots, user_agent, state)
+        crawl = _Crawl(http, prefixes, exclude, respect_robots, user_agent, state, max_bytes)
         start_pages = [normalize(seed) for seed in seeds]
         start_pages += crawl.sitemap_pages([u for u in (normalize(s) for s in sitemaps) if u])
         yield from crawl.run([u for u in start_pages if u], depth_limit, max_pages)
@@ -120,6 +123,7 @@ class _Crawl:
         respect_robots: bool,
         user_agent: str,
         state: SourceState,
+        max_bytes: int,
     ) -> None:
         self.http = http
         self.prefixes = prefixes
@@ -127,6 +131,7 @@ class _Crawl:
         self.respect_robots = respect_robots
         self.user_agent = user_agent
         self.state = state
+        self.max_bytes = max_bytes
         self.known: dict[str, dict[str, Any]] = dict(state.get("pages") or {})
         self.robots: dict[str, Any] = {}
 
@@ -202,7 +207,7 @@ class _Crawl:
         if before and before.get("modified"):
             conditional["If-Modified-Since"] = before["modified"]
         try:
-            response = self.http.get(url, headers=conditional)
+            response = self.http.get(url, headers=conditional, read_body=self._worth_reading)
         except TooManyRedirectsError:
             if before is not None:
                 raise
@@ -225,10 +230,13 @@ class _Crawl:
         if final != url and not self.allowed(final):
             logger.info("web source: %s redirects outside the allowed prefixes to %s", url, final)
             return None, None
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = _content_type(response)
         extension = CONTENT_TYPES.get(kind)
-        if extension is None:
-            logger.info("web source: skipped %s (content type %r)", url, kind)
+        if extension is None or not self._worth_reading(response):
+            logger.info(
+                "web source: skipped %s (content type %r, %s bytes; max_bytes %d)",
+                url, kind, response.headers.get("content-length", "?"), self.max_bytes,
+            )  # fmt: skip
             return None, None
         body = response.content
         page = parse_html(body, final) if extension == ".html" else None
@@ -254,6 +262,14 @@ class _Crawl:
         )
         return record, document
 
+    def _worth_reading(self, response: Any) -> bool:
+        """Whether a 200's body is downloaded: a type the index takes, within max_bytes."""
+        if response.status_code != 200:
+            return True
+        length = response.headers.get("content-length", "")
+        too_large = length.isdigit() and int(length) > self.max_bytes
+        return _content_type(response) in CONTENT_TYPES and not too_large
+
     def _robots_allow(self, url: str) -> bool:
         from protego import Protego
 
@@ -274,6 +290,10 @@ class _Crawl:
                 self.http.limiter.slow_down(parts.netloc, float(delay))
             self.robots[origin] = rules
         return bool(self.robots[origin].can_fetch(url, self.user_agent))
+
+
+def _content_type(response: Any) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 def _marker(record: dict[str, Any], body: bytes) -> str:

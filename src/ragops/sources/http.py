@@ -25,7 +25,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,18 +167,45 @@ class HttpClient:
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+    def get(
+        self,
+        url: str,
+        *,
+        read_body: Callable[[httpx.Response], bool] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """GET ``url`` with retries (see the module docstring); the final response, whatever
-        its status, unless it is one that is retried (then :class:`HttpError`)."""
-        return self.request("GET", url, **kwargs)
+        its status, unless it is one that is retried (then :class:`HttpError`).
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        ``read_body`` is called with the response once its headers are in: when it returns
+        False the body is never downloaded (the response is closed; do not read
+        ``.content``), e.g. for a content type or a Content-Length you will not use.
+        """
+        return self.request("GET", url, read_body=read_body, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        read_body: Callable[[httpx.Response], bool] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """``method`` on ``url`` with retries; see :meth:`get`."""
         host = urlsplit(url).netloc
 
         def attempt() -> httpx.Response:
             self.limiter.wait(host)
             self.requests += 1
-            return self.client.request(method, url, **kwargs)
+            response = self.client.send(self.client.build_request(method, url, **kwargs),
+                                        stream=True)  # fmt: skip
+            try:
+                retried = response.status_code in RETRIED_STATUSES
+                if not retried and (read_body is None or read_body(response)):
+                    response.read()
+            finally:
+                response.close()
+            return response
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retries + 1),
