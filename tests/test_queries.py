@@ -43,14 +43,19 @@ def test_searches_and_asks_are_logged_and_evals_are_not(
                                                  filters={"doc_id": "astronomy.md"})  # fmt: skip
         answer = ask(project, "docs", "How much sun do tomatoes need?", k=2)
         evaluate_index(project, "docs")  # not logged either
+        Retriever(project, "docs").search("moon", k=2, mode="sparse", group_by="doc_id")
 
     rows = read_queries(folder, index="docs")
     assert [(r["kind"], r["face"]) for r in rows] == [
         ("search", "cli"),
         ("search", "library"),
         ("ask", "library"),
+        ("search", "library"),
     ]
-    cli_row, library_row, ask_row = rows
+    cli_row, library_row, ask_row, _ = rows
+    assert [r["retrieval"] for r in rows] == [
+        "hybrid-dbsf", "hybrid-dbsf", "hybrid-dbsf", "sparse/doc_id",
+    ], "how each search ranked, as eval evidence names it"  # fmt: skip
     assert cli_row["query"] == "tomatoes" and cli_row["principal"] == "group:eng"
     assert cli_row["doc_ids"] == [h["doc_id"] for h in found["hits"]]
     assert cli_row["version"] == 1 and cli_row["env"] == "production" and cli_row["k"] == 2
@@ -65,11 +70,11 @@ def test_searches_and_asks_are_logged_and_evals_are_not(
 
     # Any Parquet reader takes the log as a dataset partitioned by day.
     table = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
-    assert table.num_rows == 3 and "day" in table.column_names
+    assert table.num_rows == 4 and "day" in table.column_names
 
     listed = as_json(cli("queries", "docs", "--since", "1h", "--json", cwd=cwd))["queries"]
     assert [q["query"] for q in listed] == [
-        "tomatoes", "When is the Moon full?", "How much sun do tomatoes need?",
+        "tomatoes", "When is the Moon full?", "How much sun do tomatoes need?", "moon",
     ]  # fmt: skip
     table_view = cli("queries", "docs", cwd=cwd)
     assert "tomatoes" in table_view.stdout and "group:eng" in table_view.stdout

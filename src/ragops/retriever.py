@@ -25,7 +25,14 @@ from ragops.config import EmbeddingConfig, ProjectConfig
 from ragops.errors import IndexNotFoundError, RagopsError
 from ragops.hits import Hit
 from ragops.project import Project
-from ragops.ranking import check_mode, hits_of, resolve_mode, search_points, store_query
+from ragops.ranking import (
+    check_mode,
+    hits_of,
+    resolve_mode,
+    retrieval_label,
+    search_points,
+    store_query,
+)
 from ragops.store import SearchQuery
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,6 +100,8 @@ class Retriever:
         self._sparse_encoders: dict[str, SparseEncoder] = {}
         #: The version the last search read (the one resolved now, before any search).
         self.last_version = self._target().version  # fail now, not at the first search
+        #: How the last search ranked (``hybrid-dbsf``, ``dense/doc_id``, …; None before one).
+        self.last_retrieval: str | None = None
 
     @classmethod
     def open(
@@ -254,6 +263,7 @@ class Retriever:
             where = f"{self.index} version {target.version}"
             used = resolve_mode(mode, settings, target.generation, where)
             span.set_attribute("ragops.retrieval.mode", used)
+            self.last_retrieval = retrieval_label(used, settings.fusion, group_by)
             started = time.perf_counter()
             vectors: Sequence[Any] = [None] * len(queries)
             if used != "sparse":
@@ -269,7 +279,8 @@ class Retriever:
                 )  # fmt: skip
                 search_ms = (time.perf_counter() - searched) * 1000
                 results.append(hits)
-                self._record(query, k, filters, target.version, hits, embed_ms, search_ms)
+                self._record(query, k, filters, target.version, hits, embed_ms, search_ms,
+                             self.last_retrieval)  # fmt: skip
             span.set_attribute("ragops.hits", sum(len(hits) for hits in results))
         return results
 
@@ -305,6 +316,7 @@ class Retriever:
         hits: list[Hit],
         embed_ms: float,
         search_ms: float,
+        retrieval: str,
     ) -> None:
         log = self.project.query_log if self.log else None
         if log is None:
@@ -328,6 +340,7 @@ class Retriever:
                 embed_ms=round(embed_ms, 3),
                 search_ms=round(search_ms, 3),
                 total_ms=round(embed_ms + search_ms, 3),
+                retrieval=retrieval,
             )
         )
 

@@ -293,7 +293,7 @@ def ask(
         retrieval_seconds,
         generation_seconds,
     )
-    _record(project, answer, k, filters, principals, face, asked_by)
+    _record(project, answer, k, filters, principals, face, asked_by, retriever.last_retrieval)
     return answer
 
 
@@ -305,6 +305,7 @@ def _record(
     principals: Sequence[str] | None,
     face: str,
     asked_by: str | None,
+    retrieval: str | None,
 ) -> None:
     """The ask, in the project's query log (when it keeps one)."""
     log = project.query_log
@@ -333,6 +334,7 @@ def _record(
             output_tokens=answer.completion_tokens,
             cost=answer.cost,
             prompt_sha256=answer.prompt_sha256,
+            retrieval=retrieval,
         )
     )
 

@@ -46,6 +46,9 @@ SCHEMA = pa.schema(
         ("cost", pa.float64()),
         ("prompt_sha256", pa.string()),
         ("error", pa.string()),
+        # how hits were ranked: dense | sparse | hybrid-dbsf | hybrid-rrf, then /<field> when
+        # grouped (hybrid-dbsf/doc_id), as eval evidence names it; null before ragops 0.5
+        ("retrieval", pa.string()),
     ]
 )
 
@@ -79,6 +82,8 @@ class QueryRecord:
     cost: float | None = None
     prompt_sha256: str | None = None
     error: str | None = None
+    #: How hits were ranked (see SCHEMA), e.g. ``hybrid-dbsf`` or ``dense/doc_id``.
+    retrieval: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -127,6 +132,7 @@ class QueryLog:
             "cost": record.cost,
             "prompt_sha256": record.prompt_sha256,
             "error": record.error,
+            "retrieval": record.retrieval,
         }
         with self._lock:
             if not self._rows:
