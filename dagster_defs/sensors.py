@@ -80,13 +80,19 @@ def _list_sources(project: Any, index: str, sources: Iterable[str]) -> _Listing:
     return _Listing(current_markers(project, list(sources), index))
 
 
-def _built_from(project: Any, index: str) -> tuple[int | None, dict[tuple[str, str], str]]:
-    """The newest version of ``index`` and the version markers it was built from."""
+def _built_from(
+    project: Any, index: str, sources: Iterable[str]
+) -> tuple[int | None, dict[tuple[str, str], str]]:
+    """The newest version of ``index`` and the version markers it was built from (of the
+    documents of ``sources``)."""
     latest = project.catalog.versions.latest(index)
     if latest is None:
         return None, {}
     known = project.catalog.documents.states(latest.generation_id)
-    return latest.number, {key: state.version_marker for key, state in known.items()}
+    wanted = set(sources)
+    return latest.number, {
+        key: state.version_marker for key, state in known.items() if key[0] in wanted
+    }
 
 
 def _difference(listing: _Listing, built: Mapping[tuple[str, str], str]) -> str:
@@ -186,8 +192,12 @@ def sources_sensor(
                     if recorded != environments and (environments or recorded is not None):
                         events.append(_environments_observation(index, environments))
                     state["environments"][index] = environments
+                watched = [s for s in sources if project.config.sources[s].watch]
+                if not watched:
+                    notes.append(f"index {index!r}: none of its sources is watched (watch: false)")
+                    continue
                 try:
-                    listing = _list_sources(project, index, sources)
+                    listing = _list_sources(project, index, watched)
                 except Exception as exc:  # noqa: BLE001  (named in the skip reason)
                     notes.append(
                         f"index {index!r}: listing its sources failed, so no run was requested "
@@ -201,7 +211,7 @@ def sources_sensor(
                         f"index {index!r}: sources unchanged ({len(listing.markers)} documents)"
                     )
                     continue
-                version, built = _built_from(project, index)
+                version, built = _built_from(project, index, watched)
                 if version is not None and built == listing.markers:
                     state["listings"][index] = fingerprint
                     notes.append(

@@ -299,6 +299,14 @@ def _skipped(tick: Any) -> str:
     return str(tick.skip_message)
 
 
+def test_sensor_leaves_unwatched_sources_alone(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project")
+    path.write_text(path.read_text().replace("root: docs", "root: docs\n    watch: false"))
+    defs = build_definitions(str(path))
+    skipped = _skipped(_tick(defs, dg.DagsterInstance.ephemeral(), None))
+    assert "index 'docs': none of its sources is watched (watch: false)" in skipped
+
+
 def test_sensor_requests_a_sync_when_the_sources_change(tmp_path: Path) -> None:
     path = write_project(tmp_path / "project")
     defs = build_definitions(str(path))

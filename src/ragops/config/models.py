@@ -248,6 +248,12 @@ class SourceConfig(BaseModel):
         "documents stops and changes nothing (1.0: never stop); `--allow-mass-delete` lets one "
         "sync through",
     )
+    watch: bool = Field(
+        default=True,
+        description="Dagster's sources sensor lists this source every 30 s and starts a sync "
+        "when it changed; false for a source too slow or costly to list that often (a large web "
+        "site): sync it from a schedule or by hand instead",
+    )
 
     @field_validator("acl")
     @classmethod
