@@ -212,7 +212,7 @@ def test_a_second_sync_exits_at_once_naming_the_holder_or_waits(tmp_path: Path) 
             f"project = Project.open({str(path)!r})\n"
             "_ = project.store\n"
             "print('holding', flush=True)\n"
-            "time.sleep(8)\n"
+            "time.sleep(20)\n"  # long enough for a refused sync on a loaded machine
             "project.close()\n",
         ],
         stdout=subprocess.PIPE,
