@@ -9,7 +9,8 @@ one job, ``ragops_main_job``, materializing all of it (what ``ragops run`` does)
 sensors: ``ragops_sources_sensor`` runs the part of that job belonging to the indexes whose
 sources changed (``sensors.py``), ``ragops_prompts_sensor`` observes the prompt files,
 ``ragops_queries_sensor`` the query log (``queries/log``, ``monitoring.py``), and
-``ragops_automation`` runs evals and promotions when versions change (``automation.py``). Steps
+``ragops_automation`` runs evals and promotions when versions change (``automation.py``); and a
+schedule ``ragops_sync_<index>`` for each index with a ``schedule`` (``schedules.py``). Steps
 run in one process (``in_process_executor``): the embedded Qdrant engine is single-process,
 and a process per step costs 7-10 s here.
 """
@@ -31,6 +32,7 @@ from dagster_defs.assets import (
 from dagster_defs.automation import automation_sensor, prompt_asset, prompts_sensor
 from dagster_defs.monitoring import queries_sensor, query_log_asset
 from dagster_defs.resources import RagopsResource
+from dagster_defs.schedules import index_schedule
 from dagster_defs.sensors import SOURCES_SENSOR, sources_sensor
 from ragops.llm.prompt_files import prompt_files
 
@@ -91,6 +93,11 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
             automation_sensor(),
             prompts_sensor(prompts),
             queries_sensor(config.queries_path()),
+        ],
+        schedules=[
+            index_schedule(main_job, name, list(index.sources), index.schedule)
+            for name, index in config.indexes.items()
+            if index.schedule is not None
         ],
         resources={"ragops": RagopsResource(config_path=str(path))},
         executor=dg.in_process_executor,

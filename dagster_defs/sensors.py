@@ -33,6 +33,7 @@ from dagster_defs.assets import PRODUCTION, documents_key, environments_of, inde
 from dagster_defs.resources import RagopsResource
 
 __all__ = [
+    "BUSY_STATUSES",
     "SOURCES_SENSOR",
     "index_asset_keys",
     "sources_sensor",
@@ -43,7 +44,7 @@ INTERVAL_SECONDS = 30
 INDEX_STEPS = ("chunks", "index_version", "eval", PRODUCTION)
 
 # A run in one of these may hold (or is about to hold) the embedded store.
-_BUSY = [
+BUSY_STATUSES = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
@@ -169,7 +170,7 @@ def sources_sensor(
         ),
     )
     def _sensor(context: dg.SensorEvaluationContext, ragops: RagopsResource) -> dg.SensorResult:
-        busy = context.instance.get_runs(dg.RunsFilter(statuses=_BUSY), limit=1)
+        busy = context.instance.get_runs(dg.RunsFilter(statuses=BUSY_STATUSES), limit=1)
         if busy:
             run = busy[0]
             return dg.SensorResult(

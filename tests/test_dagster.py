@@ -25,6 +25,7 @@ import pytest
 
 from dagster_defs import MAIN_JOB, SOURCES_SENSOR, build_definitions
 from ragops.catalog import INDEX, PROMPT
+from ragops.errors import ConfigError
 from tests.conftest import write_project
 
 SOURCE_KEYS = [["docs", "documents"]]
@@ -265,8 +266,6 @@ def test_definitions_load_with_the_expected_lineage(
 
 
 def test_bad_config_fails_when_the_code_location_loads(tmp_path: Path) -> None:
-    from ragops.errors import ConfigError
-
     path = write_project(tmp_path / "project")
     path.write_text(path.read_text().replace("root: docs", "root: docs\n    recursive: true"))
     with pytest.raises(ConfigError, match="sources.docs.recursive"):
@@ -297,6 +296,27 @@ def _skipped(tick: Any) -> str:
     assert not tick.run_requests, tick.run_requests
     assert tick.skip_message
     return str(tick.skip_message)
+
+
+def test_an_index_schedule_asks_for_the_index_run(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "project")
+    text = path.read_text().replace("root: docs", "root: docs\n    watch: false")
+    path.write_text(
+        text.replace("  docs:\n    sources:", "  docs:\n    schedule: '0 * * * *'\n    sources:", 1)
+    )
+    defs = build_definitions(str(path))
+    schedule = defs.resolve_schedule_def("ragops_sync_docs")
+    assert schedule.cron_schedule == "0 * * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    with dg.instance_for_test() as instance, dg.build_schedule_context(instance=instance) as ctx:
+        [request] = schedule.evaluate_tick(ctx).run_requests
+    assert request.asset_selection == INDEX_KEYS
+    assert request.tags["ragops/trigger"] == "schedule"
+    assert request.tags["ragops/indexes"] == "docs"
+
+    path.write_text(path.read_text().replace("'0 * * * *'", "'every hour'"))
+    with pytest.raises(ConfigError, match=r"indexes.docs.schedule = 'every hour' is not a cron"):
+        build_definitions(str(path))
 
 
 def test_sensor_leaves_unwatched_sources_alone(tmp_path: Path) -> None:

@@ -282,6 +282,11 @@ class IndexConfig(_Strict):
     context: ContextConfig = ContextConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     stamp: str = Field(default="", description="Change it to force a new generation")
+    schedule: str | None = Field(
+        default=None,
+        description="A cron string (`0 * * * *`): Dagster syncs, evaluates and promotes the "
+        "index at these times, besides when the sources sensor sees a change",
+    )
     retention: RetentionConfig = RetentionConfig()
     evals: list[EvalSetConfig] = []
     gates: list[str] = Field(default=[], description="Checked before promotion to production")
