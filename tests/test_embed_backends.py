@@ -125,3 +125,18 @@ def test_switching_the_backend_builds_a_new_generation_that_searches(tmp_path: P
         )
         assert hits[0].doc_id == "rollback.md"
         assert list((project.config.data_path / "cache" / "models").glob("*/onnx/*.onnx"))
+        # each version is searched with queries embedded as its chunks were
+        torch_gen, onnx_gen = project.catalog.generations.of_index("docs")
+        assert project.generation_embedder("docs", torch_gen).info.backend == "torch"
+        assert project.generation_embedder("docs", onnx_gen).info.backend == "onnx-int8"
+    # back to torch, in float32 as the export computes: only the backend tells them apart
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("{backend: onnx}", "{dtype: float32}")
+    )
+    with Project.open(config) as project:  # version 2 still reads as onnx
+        [_, onnx_gen] = project.catalog.generations.of_index("docs")
+        assert project.generation_embedder("docs", onnx_gen).info.backend == "onnx-int8"
+        [hit] = Retriever(project, "docs", version=onnx_built.version).search(
+            "how do I return production to the previous version?", k=1, mode="dense"
+        )
+        assert hit.doc_id == "rollback.md"

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ragops.config import ProjectConfig, load_config
-from ragops.errors import ConfigError, StoreLockedError
+from ragops.config import EmbeddingConfig, ProjectConfig, load_config
+from ragops.errors import ConfigError, RagopsError, StoreLockedError
 from ragops.sources import Connector, ConnectorRegistry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ragops.catalog import Catalog, Lease, LeaseInfo
+    from ragops.catalog import Catalog, Generation, Lease, LeaseInfo
     from ragops.chunks import Chunker
     from ragops.events import EventSink
     from ragops.queries import QueryLog
@@ -181,9 +181,44 @@ class Project:
 
     def embedder(self, index_name: str) -> Embedder:
         """The embedder of an index (shared between indexes with the same model settings)."""
+        return self._embedder_of(self.config.embedding_for(index_name))
+
+    def generation_embedder(self, index_name: str, generation: Generation) -> Embedder:
+        """The embedder that makes vectors like a generation's: its spec's model, dtype,
+        prefixes and backend, not today's configuration (a version built before the
+        configuration changed is searched with queries embedded as its chunks were).
+        RagopsError when the installed weights are not the ones it was built with."""
+        spec = generation.spec["embedding"]
+        current = self.embedder(index_name)
+        fields = current.info.fingerprint_fields()
+        same = fields == {key: spec.get(key) for key in fields}
+        if same and spec.get("backend", "torch") == current.info.backend:
+            return current
+        backend, _, precision = str(spec.get("backend", "torch")).partition("-")
+        settings = self.config.embedding_for(index_name).model_copy(
+            update={
+                "model": spec["model"],
+                "dtype": spec["dtype"],
+                "normalize": spec["normalize"],
+                "query_prefix": spec["query_prefix"],
+                "document_prefix": spec["document_prefix"],
+                "backend": backend,
+                "quantization": "int8" if precision == "int8" else "none",
+            }
+        )
+        embedder = self._embedder_of(settings)
+        if embedder.info.weights_sha256 != spec["weights_sha256"]:
+            raise RagopsError(
+                f"index {index_name!r} generation {generation.fingerprint[:12]} was built with "
+                f"model {spec['model']!r} whose weights differ from the installed ones "
+                f"({embedder.path}); install the same model or rebuild with `ragops sync`"
+            )
+        return embedder
+
+    def _embedder_of(self, settings: EmbeddingConfig) -> Embedder:
+        """One Embedder per distinct settings in this project."""
         from ragops.vectors import Embedder
 
-        settings = self.config.embedding_for(index_name)
         key = settings.model_dump_json()
         with self._lock:
             if key not in self._embedders:

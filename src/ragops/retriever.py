@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ragops.access.principals import check_principals, readable_by
 from ragops.catalog import INDEX
-from ragops.config import EmbeddingConfig, ProjectConfig
-from ragops.errors import IndexNotFoundError, RagopsError
+from ragops.config import ProjectConfig
+from ragops.errors import IndexNotFoundError
 from ragops.hits import Hit
 from ragops.project import Project
 from ragops.ranking import (
@@ -171,36 +171,10 @@ class Retriever:
 
     def _embedder(self, generation: Generation) -> Embedder:
         """The embedder that made the generation's vectors (its spec, not today's config)."""
-        from ragops.vectors import Embedder
-
-        cached = self._embedders.get(generation.fingerprint)
-        if cached is not None:
-            return cached
-        spec = generation.spec["embedding"]
-        current = self.project.embedder(self.index)
-        fields = current.info.fingerprint_fields()
-        if fields == {key: spec.get(key) for key in fields}:
-            embedder = current
-        else:
-            device = self.project.config.embedding_for(self.index).device
-            embedder = Embedder(
-                EmbeddingConfig(
-                    model=spec["model"],
-                    device=device,
-                    dtype=spec["dtype"],
-                    normalize=spec["normalize"],
-                    query_prefix=spec["query_prefix"],
-                    document_prefix=spec["document_prefix"],
-                ),
-                base=self.project.root,
-            )
-            if embedder.info.weights_sha256 != spec["weights_sha256"]:
-                raise RagopsError(
-                    f"index {self.index!r} generation {generation.fingerprint[:12]} was built "
-                    f"with model {spec['model']!r} whose weights differ from the installed ones "
-                    f"({embedder.path}); install the same model or rebuild with `ragops sync`"
-                )
-        self._embedders[generation.fingerprint] = embedder
+        embedder = self._embedders.get(generation.fingerprint)
+        if embedder is None:
+            embedder = self.project.generation_embedder(self.index, generation)
+            self._embedders[generation.fingerprint] = embedder
         return embedder
 
     # -- search ------------------------------------------------------------------------------
