@@ -231,13 +231,13 @@ class _Crawl:
             logger.info("web source: %s redirects outside the allowed prefixes to %s", url, final)
             return None, None
         kind = _content_type(response)
-        extension = CONTENT_TYPES.get(kind)
-        if extension is None or not self._worth_reading(response):
+        if not self._worth_reading(response):  # a type not indexed, or past max_bytes: unread
             logger.info(
                 "web source: skipped %s (content type %r, %s bytes; max_bytes %d)",
                 url, kind, response.headers.get("content-length", "?"), self.max_bytes,
             )  # fmt: skip
             return None, None
+        extension = CONTENT_TYPES[kind]
         body = response.content
         page = parse_html(body, final) if extension == ".html" else None
         doc_id = final

@@ -29,11 +29,6 @@ class SourceMemories:
             rows = connection.execute(query).mappings().all()
         return {row["source"]: SourceMemory.from_json(row["memory_json"]) for row in rows}
 
-    def save(self, generation_id: int, memories: Mapping[str, SourceMemory]) -> None:
-        """Replace the memory of these sources, in a transaction of its own."""
-        with self.database.transaction() as connection:
-            self.write(connection, generation_id, memories)
-
     @staticmethod
     def write(
         connection: Connection, generation_id: int, memories: Mapping[str, SourceMemory]

@@ -150,8 +150,6 @@ class HttpClient:
             follow_redirects=follow_redirects,
             transport=transport,
         )
-        #: Requests sent, retries included (for benchmarks and logs).
-        self.requests = 0
 
     def __enter__(self) -> HttpClient:
         return self
@@ -196,7 +194,6 @@ class HttpClient:
 
         def attempt() -> httpx.Response:
             self.limiter.wait(host)
-            self.requests += 1
             response = self.client.send(self.client.build_request(method, url, **kwargs),
                                         stream=True)  # fmt: skip
             try:

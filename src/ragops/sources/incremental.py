@@ -90,11 +90,6 @@ class Incremental(Generic[T]):
             f"last_value={self.last_value!r})"
         )
 
-    @property
-    def is_full_listing(self) -> bool:
-        """True when there is no cursor to start from: list every document in full."""
-        return self.start_value is None
-
     def observe(self, value: T | None) -> None:
         """Move the cursor to ``value`` when it is higher than the highest seen so far."""
         if value is None:

@@ -30,15 +30,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ragops._faults import checkpoint
 from ragops.catalog import DocumentState, Generation, Lease
-from ragops.chunks import point_id
 from ragops.sources import SourceMemory
 from ragops.vectors.sparse import sparse_encoder
 from ragops.versions.collections import adopt_legacy_collections
+from ragops.versions.document_states import (
+    DocumentCounts,
+    apply_outcome,
+    count_renames,
+    with_version,
+)
 from ragops.versions.plan import (
     Plan,
     list_sources_incrementally,
@@ -66,17 +71,6 @@ class SyncProgress:
 
     def grow(self, stage: str, amount: int) -> None:
         """``stage`` has ``amount`` more units to do than announced."""
-
-
-@dataclass
-class DocumentCounts:
-    seen: int = 0
-    new: int = 0
-    changed: int = 0
-    deleted: int = 0
-    renamed: int = 0
-    unchanged: int = 0
-    quarantined: int = 0
 
 
 @dataclass
@@ -137,17 +131,11 @@ def sync_index(
 
 
 def stage_index(
-    project: Project,
-    index_name: str,
-    progress: SyncProgress | None = None,
-    *,
-    full_listing: bool = False,
+    project: Project, index_name: str, progress: SyncProgress | None = None
 ) -> StagedChanges:
     """List, diff, parse and chunk an index's changed documents without embedding them."""
     with project.hold(index_name, "sync") as held:
-        sync = _Sync(project, index_name, progress or SyncProgress(), held)
-        sync.full_listing = full_listing
-        return sync.stage()
+        return _Sync(project, index_name, progress or SyncProgress(), held).stage()
 
 
 @dataclass
@@ -312,12 +300,14 @@ class _Sync:
             if self.preparer.is_behind() and len(writer.pending) >= MIN_EMBED_BATCH:
                 writer.flush_embeddings()  # keep the model busy while parsing catches up
             previous = known.get(outcome.listed.key)
-            doc_states.append(_apply(outcome, previous, writer, next_number, head_number, counts))
+            doc_states.append(
+                apply_outcome(outcome, previous, writer, next_number, head_number, counts)
+            )
             self.progress.advance("parse")
         for key in plan.deleted:
             writer.close(known[key].point_ids)
         writer.flush()
-        _count_renames(counts, doc_states, known, plan.deleted)
+        count_renames(counts, doc_states, known, plan.deleted)
         result.embedded, result.reused = writer.embedded, writer.reused
         result.points_written, result.points_closed = writer.written, writer.closed
 
@@ -336,7 +326,7 @@ class _Sync:
                 stats["metadata_keys"] = sorted({*opened.head_metadata_keys, *metadata_keys})
             if writer.sparse is not None and writer.sparse.avg_len is not None:
                 stats["sparse_avg_len"] = writer.sparse.avg_len
-            versioned = [_with_version(s, next_number) for s in doc_states]
+            versioned = [with_version(s, next_number) for s in doc_states]
             writer.delta.commit()
             checkpoint("before_commit")
             self.catalog.versions.commit(
@@ -356,7 +346,7 @@ class _Sync:
             writer.delta.discard()
             self.catalog.documents.update(  # also records that nothing waits for recovery
                 generation.id,
-                [_with_version(s, head_number) for s in doc_states],
+                [with_version(s, head_number) for s in doc_states],
                 fence=self.lease.fence,
                 memories=plan.memories,
             )
@@ -382,101 +372,6 @@ class _Sync:
         return result
 
 
-def _apply(
-    outcome: DocumentOutcome,
-    previous: DocumentState | None,
-    writer: PointWriter,
-    next_number: int,
-    head_number: int,
-    counts: DocumentCounts,
-) -> DocumentState:
-    """Queue one document's point writes and closes; return its new state."""
-    listed = outcome.listed
-    document = listed.document
-    if previous is None:
-        counts.new += 1
-    elif outcome.status == "touched":
-        counts.unchanged += 1
-    else:
-        counts.changed += 1
-    base: dict[str, Any] = {
-        "source": listed.source,
-        "doc_id": document.doc_id,
-        "version_marker": document.version,
-        "metadata_sha256": listed.metadata_sha256,
-    }
-    if outcome.status == "touched":
-        assert previous is not None
-        return DocumentState(
-            **base,
-            content_sha256=previous.content_sha256,
-            status=previous.status,
-            reason=previous.reason,
-            chunk_ids=previous.chunk_ids,
-            point_ids=previous.point_ids,
-            updated_version=previous.updated_version,
-        )
-    if outcome.status == "quarantined":
-        # The last good chunks of a document stay served; nothing is lost to a bad edit.
-        return DocumentState(
-            **{**base, "metadata_sha256": previous.metadata_sha256 if previous else None},
-            content_sha256=outcome.content_sha256,
-            status="quarantined",
-            reason=outcome.reason,
-            chunk_ids=previous.chunk_ids if previous else (),
-            point_ids=previous.point_ids if previous else (),
-            updated_version=previous.updated_version if previous else head_number,
-        )
-    # A kept chunk keeps its point only while its payload is the same: same text (its id) and
-    # same document fields. Otherwise it gets a new point (the vector comes from the cache).
-    same_payload = previous is not None and previous.metadata_sha256 == listed.metadata_sha256
-    live = (
-        dict(zip(previous.chunk_ids, previous.point_ids, strict=True))
-        if previous is not None and same_payload
-        else {}
-    )
-    points = [live.get(chunk.id) or point_id(chunk.id, next_number) for chunk in outcome.chunks]
-    writer.add(
-        [(c, p) for c, p in zip(outcome.chunks, points, strict=True) if c.id not in live],
-        acl=document.acl,
-    )
-    kept = set(points)
-    writer.close([p for p in (previous.point_ids if previous else ()) if p not in kept])
-    return DocumentState(
-        **base,
-        content_sha256=outcome.content_sha256,
-        status="indexed",
-        reason=None,
-        chunk_ids=tuple(chunk.id for chunk in outcome.chunks),
-        point_ids=tuple(points),
-        updated_version=-1,
-    )
-
-
-def _count_renames(
-    counts: DocumentCounts,
-    states: list[DocumentState],
-    known: Mapping[tuple[str, str], DocumentState],
-    deleted: list[tuple[str, str]],
-) -> None:
-    """A deleted document and a new one of the same source and content are one rename."""
-    gone = {(known[key].source, known[key].content_sha256): key for key in deleted}
-    for state in states:
-        if (state.source, state.doc_id) in known or state.status != "indexed":
-            continue
-        if gone.pop((state.source, state.content_sha256), None) is not None:
-            counts.renamed += 1
-            counts.new -= 1
-            counts.deleted -= 1
-
-
 def _moved(new: dict[str, SourceMemory], old: dict[str, SourceMemory]) -> bool:
     """True when a connector's cursors or state differ from what was saved."""
     return any(memory != old.get(source, SourceMemory()) for source, memory in new.items())
-
-
-def _with_version(state: DocumentState, number: int) -> DocumentState:
-    """``state`` with the version that wrote it filled in (-1 marks "this sync's version")."""
-    return replace(
-        state, updated_version=number if state.updated_version == -1 else state.updated_version
-    )
